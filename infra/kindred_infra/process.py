@@ -1,0 +1,156 @@
+"""Background services for the local stack and the tests: start, wait until healthy, stop.
+
+One place knows how to run a server as a child process, so `kindred up`, the test fixtures
+and the benchmarks all start and stop services the same way: by process group, with the log
+in a file, and a failure that names the service and shows the end of its log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+
+
+class ServiceFailed(RuntimeError):
+    """A service did not start or did not become healthy; the message names it and shows its log."""
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port that nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
+        return True
+    return False
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    """True when GET url answers 2xx."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_pid(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM the process group led by pid, then SIGKILL what is left after timeout."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _group_alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def _group_alive(pgid: int) -> bool:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pgid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+@dataclass
+class Service:
+    """A server run as a child process in its own process group, its output in `log`."""
+
+    name: str
+    argv: Sequence[str]
+    log: Path
+    healthy: Callable[[], bool]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    startup_timeout: float = 60.0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self) -> Service:
+        """Start the process; does not wait (see `wait_healthy`)."""
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                list(self.argv),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.cwd,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+            )
+        return self
+
+    def wait_healthy(self) -> Service:
+        """Block until healthy; raises ServiceFailed with the log's tail if it dies or times out."""
+        assert self.process is not None, "start() first"
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise self._failure(f"exited with code {self.process.returncode}")
+            if self.healthy():
+                return self
+            time.sleep(0.1)
+        raise self._failure(f"not healthy after {self.startup_timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            stop_pid(self.process.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=2)
+
+    def _failure(self, what: str) -> ServiceFailed:
+        return ServiceFailed(f"{self.name} {what}; end of {self.log}:\n{log_tail(self.log)}")
+
+
+@contextlib.contextmanager
+def running(*services: Service) -> Iterator[tuple[Service, ...]]:
+    """Start the services together, wait for all, and stop them all on the way out."""
+    try:
+        for service in services:
+            service.start()
+        for service in services:
+            service.wait_healthy()
+        yield services
+    finally:
+        for service in reversed(services):
+            service.stop()
