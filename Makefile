@@ -1,0 +1,63 @@
+# kindred: the two commands a new user needs are `make demo` and `make test`; each does its
+# own set-up (.venv with the Python packages, the pinned npm Firestore emulator).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := infra/firestore-emulator/node_modules/.installed
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: setup demo test test-unit test-functions test-integration test-e2e lint format up down ps clean
+
+setup: $(INSTALLED) $(NODE_INSTALLED)
+
+$(INSTALLED): pyproject.toml functions/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_INSTALLED): infra/firestore-emulator/package.json infra/firestore-emulator/package-lock.json
+	cd infra/firestore-emulator && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## The main job: start the local stack (if it is not up) and show that every part answers.
+demo: setup
+	$(BIN)/kindred demo
+
+## The whole suite: lint, then every test tier (pytest's exit 5, "no tests", fails too).
+test: setup lint
+	$(PYTEST) tests
+
+test-unit: setup
+	$(PYTEST) -m unit tests
+
+test-functions: setup
+	$(PYTEST) -m functions tests
+
+test-integration: setup
+	$(PYTEST) -m integration tests
+
+test-e2e: setup
+	$(PYTEST) -m e2e tests
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+up: setup
+	$(BIN)/kindred up
+
+down: setup
+	$(BIN)/kindred down
+
+ps: setup
+	$(BIN)/kindred ps
+
+clean:
+	-test -x $(BIN)/kindred && $(BIN)/kindred down
+	rm -rf $(VENV) .kindred infra/firestore-emulator/node_modules

@@ -1,0 +1,19 @@
+"""The Cloud Functions kindred deploys: one list for the local stack and for deployment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Cloud Function: `target` is its entry point in functions/main.py."""
+
+    name: str
+    target: str
+    trigger: str  # "http" (public), "task" (called by Cloud Tasks only) or "cron" (Cloud Scheduler)
+    health_path: str | None = None
+    schedule: str | None = None  # cron syntax, for trigger "cron"
+
+
+FUNCTIONS: tuple[Function, ...] = (Function("api", "api", "http", health_path="/healthz"),)

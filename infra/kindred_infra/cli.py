@@ -1,0 +1,150 @@
+"""The `kindred` command: run the local stack and talk to it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from kindred_infra import paths, stack
+from kindred_infra.process import ServiceFailed
+from kindred_infra.stack.control import env_file, read_env_file
+
+
+def _home(value: str | None) -> Path:
+    return Path(value).resolve() if value else paths.stack_home()
+
+
+home_option = click.option(
+    "--home", envvar="KINDRED_HOME", help="State folder of the local stack [default: ./.kindred]."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """kindred: which accounts are most like mine, by audience overlap."""
+
+
+@main.command()
+@home_option
+@click.option(
+    "--graph",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Edge list for the graph server (`A B` = A follows B; plain or gzip) "
+    "[default: the bundled ego-twitter graph].",
+)
+@click.option(
+    "--graph-name", help="Dataset name in handles (uN.NAME.test) [default: the file's folder]."
+)
+@click.option(
+    "--rate-limit",
+    default="3000/300",
+    show_default=True,
+    help="Graph server limit, REQUESTS/SECONDS per client; 0 for none.",
+)
+@click.option(
+    "--faults",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of upstream requests that fail (5xx, slow, malformed, 429).",
+)
+@click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed of the faults.")
+@click.option(
+    "--duplicates",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of tasks the Cloud Tasks emulator delivers twice.",
+)
+def up(
+    home: str | None,
+    graph: Path | None,
+    graph_name: str | None,
+    rate_limit: str,
+    faults: float,
+    fault_seed: int,
+    duplicates: float,
+) -> None:
+    """Start the local stack in the background and wait until every part is healthy."""
+    options = stack.StackOptions(
+        home=_home(home),
+        ports=stack.StackPorts.from_env(os.environ),
+        graph=graph,
+        graph_name=graph_name,
+        rate_limit=rate_limit,
+        faults=faults,
+        fault_seed=fault_seed,
+        duplicates=duplicates,
+    )
+    click.echo("starting the local stack ...", err=True)
+    try:
+        record = stack.up(options)
+    except stack.StackRunning as error:
+        click.echo(f"{error}: nothing to do (`kindred ps` shows it, `kindred down` stops it)")
+        return
+    except ServiceFailed as error:
+        raise click.ClickException(f"the local stack did not start: {error}") from error
+    for part in record.parts:
+        click.echo(f"  {part.name:<16} {part.endpoint:<28} pid {part.pid}")
+    click.echo(f"up in {record.startup_seconds:.1f} s; logs in {options.logs}")
+    click.echo(f"endpoints: source {env_file(options.home)}")
+
+
+@main.command()
+@home_option
+def down(home: str | None) -> None:
+    """Stop exactly the processes that `kindred up` started."""
+    stopped = stack.down(_home(home))
+    click.echo(f"stopped {', '.join(stopped)}" if stopped else "the local stack was not running")
+
+
+@main.command()
+@home_option
+def ps(home: str | None) -> None:
+    """Show each part of the local stack: pid, endpoint, health."""
+    parts = stack.status(_home(home))
+    if not parts:
+        click.echo("the local stack is not running (`kindred up` starts it)")
+        return
+    for part in parts:
+        health = "healthy" if part.healthy else ("UNHEALTHY" if part.alive else "DEAD")
+        click.echo(f"  {part.name:<16} {part.endpoint:<28} pid {part.pid:<8} {health}")
+    if not all(part.healthy for part in parts):
+        sys.exit(1)
+
+
+@main.command()
+@home_option
+def check(home: str | None) -> None:
+    """Round-trip through every part of the running stack: Firestore, Storage, Tasks, graph, API."""
+    from kindred.config import Settings
+    from kindred_infra.check import run_checks
+
+    env = read_env_file(_home(home))
+    if not env:
+        raise click.ClickException("the local stack is not running: start it with `kindred up`")
+    os.environ.update(env)
+    results = run_checks(Settings.from_env(os.environ))
+    for result in results:
+        mark = "ok  " if result.ok else "FAIL"
+        click.echo(f"  {mark} {result.part:<10} {result.seconds * 1000:7.0f} ms  {result.detail}")
+    if not all(result.ok for result in results):
+        raise click.ClickException("some parts of the stack did not answer; see .kindred/logs/")
+
+
+@main.command()
+@click.pass_context
+@home_option
+def demo(ctx: click.Context, home: str | None) -> None:
+    """Start the local stack if it is not up, show that every part answers, stop what it started."""
+    started_here = not read_env_file(_home(home))
+    if started_here:
+        ctx.invoke(up, home=home)
+    try:
+        ctx.invoke(check, home=home)
+    finally:
+        if started_here:
+            ctx.invoke(down, home=home)

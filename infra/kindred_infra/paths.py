@@ -1,0 +1,18 @@
+"""Where the repository, its bundled data and the local stack's state live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+DEFAULT_GRAPH = SHARED / "datasets" / "ego-twitter" / "twitter_combined.txt.gz"
+QUEUE_YAML = REPO / "queue.yaml"
+FUNCTIONS_SOURCE = REPO / "functions"
+FIRESTORE_EMULATOR_DIR = REPO / "infra" / "firestore-emulator"
+
+
+def stack_home() -> Path:
+    """The local stack's state folder: `.kindred/` in the repository unless KINDRED_HOME says."""
+    return Path(os.environ.get("KINDRED_HOME", REPO / ".kindred")).resolve()

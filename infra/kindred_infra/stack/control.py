@@ -1,0 +1,158 @@
+"""`kindred up`, `down` and `ps`: start the stack in the background, stop it, report on it."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kindred_infra import paths
+from kindred_infra.process import Service, ServiceFailed, http_ok, port_open, stop_pid
+from kindred_infra.stack import state
+from kindred_infra.stack.plan import PartSpec, StackOptions, plan, render_env_file, stack_env
+
+
+class StackRunning(RuntimeError):
+    """`up` was asked for while a stack recorded in the same home still runs."""
+
+
+@dataclass(frozen=True)
+class PartStatus:
+    name: str
+    pid: int
+    alive: bool
+    healthy: bool
+    endpoint: str
+
+
+def env_file(home: Path) -> Path:
+    return home / "stack.env"
+
+
+def up(options: StackOptions) -> state.StackRecord:
+    """Start every part, wait until each is healthy, record them and write `stack.env`.
+
+    Raises StackRunning if a stack already runs in `options.home`, and ServiceFailed (naming
+    the part and showing the end of its log) if a part does not come up; in that case every
+    part already started is stopped again.
+    """
+    previous = state.load(options.home)
+    if previous and any(state.is_alive(part) for part in previous.parts):
+        raise StackRunning(f"the local stack already runs ({state.state_file(options.home)})")
+    state.forget(options.home)
+    ensure_firestore_emulator()
+    began = time.monotonic()
+    specs = plan(options)
+    for spec in specs:
+        _refuse_taken_port(spec)
+    services = [_service(spec, options) for spec in specs]
+    try:
+        for service in services:
+            service.start()
+        for service in services:
+            service.wait_healthy()
+    except BaseException:
+        for service in reversed(services):
+            service.stop()
+        raise
+    record = state.StackRecord(
+        started_at=time.time(),
+        startup_seconds=round(time.monotonic() - began, 2),
+        parts=tuple(_running(spec, service) for spec, service in zip(specs, services, strict=True)),
+    )
+    state.save(options.home, record)
+    env_file(options.home).write_text(render_env_file(stack_env(options)))
+    return record
+
+
+def down(home: Path) -> list[str]:
+    """Stop exactly the processes that `up` recorded; returns the names of those it stopped."""
+    record = state.load(home)
+    stopped: list[str] = []
+    for part in reversed(record.parts if record else ()):
+        if state.is_alive(part):
+            stop_pid(part.pid)
+            stopped.append(part.name)
+    state.forget(home)
+    env_file(home).unlink(missing_ok=True)
+    return stopped
+
+
+def status(home: Path) -> list[PartStatus]:
+    record = state.load(home)
+    result = []
+    for part in record.parts if record else ():
+        alive = state.is_alive(part)
+        healthy = alive and (
+            http_ok(part.health_url) if part.health_url else _port_ready(part.endpoint)
+        )
+        result.append(PartStatus(part.name, part.pid, alive, healthy, part.endpoint))
+    return result
+
+
+def ensure_firestore_emulator() -> None:
+    """Install the pinned npm Firestore emulator the first time it is needed."""
+    if (paths.FIRESTORE_EMULATOR_DIR / "node_modules" / "@firestore-emulator" / "server").is_dir():
+        return
+    result = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=paths.FIRESTORE_EMULATOR_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ServiceFailed(
+            f"firestore: `npm ci` in {paths.FIRESTORE_EMULATOR_DIR} failed:\n"
+            f"{result.stderr[-2000:]}"
+        )
+
+
+def _service(spec: PartSpec, options: StackOptions) -> Service:
+    healthy = (
+        (lambda: http_ok(spec.health_url))
+        if spec.health_url
+        else (lambda: port_open(options.host, spec.port))
+    )
+    log = options.logs / f"{spec.name.replace(':', '-')}.log"
+    return Service(spec.name, spec.argv, log, healthy, env=dict(spec.env), cwd=spec.cwd)
+
+
+def _refuse_taken_port(spec: PartSpec) -> None:
+    host = spec.endpoint.split("//")[-1].rsplit(":", 1)[0]
+    if port_open(host, spec.port):
+        raise ServiceFailed(
+            f"{spec.name}: port {spec.port} is already in use by another program; "
+            f"free it or choose another with {spec.port_variable}"
+        )
+
+
+def _running(spec: PartSpec, service: Service) -> state.RunningPart:
+    assert service.pid is not None
+    return state.RunningPart(
+        name=spec.name,
+        pid=service.pid,
+        start_ticks=state.start_ticks(service.pid),
+        endpoint=spec.endpoint,
+        health_url=spec.health_url,
+        port=spec.port,
+        log=str(service.log),
+    )
+
+
+def _port_ready(endpoint: str) -> bool:
+    host, port = endpoint.split("//")[-1].rsplit(":", 1)
+    return port_open(host, int(port))
+
+
+def read_env_file(home: Path) -> dict[str, str]:
+    """The variables of a running stack's `stack.env`; empty when no stack runs."""
+    try:
+        lines = env_file(home).read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    pairs = (
+        line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export ")
+    )
+    return {key: value for key, value in pairs}

@@ -1,0 +1,212 @@
+"""What `kindred up` starts, on which ports, with which environment: plain data, no I/O."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kindred_infra import paths
+from kindred_infra.catalog import FUNCTIONS
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    """Fixed defaults so URLs stay the same between runs; each overridable (KINDRED_<PART>_PORT)."""
+
+    firestore: int = 8610
+    storage: int = 8620
+    tasks: int = 8630
+    graph: int = 8640
+    functions: int = 8650  # the first function; the others take the ports after it
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StackPorts:
+        ports = cls()
+        for name in ("firestore", "storage", "tasks", "graph", "functions"):
+            value = env.get(f"KINDRED_{name.upper()}_PORT")
+            if value:
+                if not value.isdigit() or not 0 < int(value) < 65536:
+                    raise ValueError(
+                        f"KINDRED_{name.upper()}_PORT must be a port number, not {value!r}"
+                    )
+                ports = replace(ports, **{name: int(value)})
+        return ports
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    home: Path
+    host: str = "127.0.0.1"
+    ports: StackPorts = field(default_factory=StackPorts)
+    project: str = "kindred-local"
+    location: str = "us-central1"
+    bucket: str = "kindred-local"
+    graph: Path | None = None  # None: the bundled ego-twitter graph
+    graph_name: str | None = None
+    rate_limit: str = "3000/300"
+    faults: float = 0.0
+    fault_seed: int = 0
+    duplicates: float = 0.0
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """One process of the stack and how to tell that it is ready."""
+
+    name: str
+    argv: tuple[str, ...]
+    endpoint: str
+    health_url: str | None = None  # None: ready when the port accepts connections
+    port: int = 0
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+
+    @property
+    def port_variable(self) -> str:
+        """The environment variable that moves this part to another port."""
+        kind = "functions" if self.name.startswith("function:") else self.name
+        return f"KINDRED_{kind.upper()}_PORT"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def stack_env(options: StackOptions) -> dict[str, str]:
+    """The variables that point clients and functions at the local stack (`.kindred/stack.env`)."""
+    host, ports = options.host, options.ports
+    return {
+        "GOOGLE_CLOUD_PROJECT": options.project,
+        "KINDRED_LOCATION": options.location,
+        "KINDRED_BUCKET": options.bucket,
+        "FIRESTORE_EMULATOR_HOST": f"{host}:{ports.firestore}",
+        # google-cloud-storage reads this variable as a URL: "despite name, includes scheme".
+        "STORAGE_EMULATOR_HOST": f"http://{host}:{ports.storage}",
+        "CLOUD_TASKS_EMULATOR_HOST": f"{host}:{ports.tasks}",
+        "KINDRED_GRAPH_URL": f"http://{host}:{ports.graph}",
+        "KINDRED_API_URL": f"http://{host}:{ports.functions}",
+        "KINDRED_HOME": str(options.home),
+    }
+
+
+def plan(options: StackOptions) -> list[PartSpec]:
+    """The processes of the stack, in start order."""
+    host, ports = options.host, options.ports
+    python = sys.executable
+    graph_args: list[str] = []
+    if options.graph is not None:
+        graph_args += ["--graph", str(options.graph)]
+    if options.graph_name:
+        graph_args += ["--graph-name", options.graph_name]
+    parts = [
+        PartSpec(
+            "firestore",
+            ("node", str(paths.FIRESTORE_EMULATOR_DIR / "server.mjs"), host, str(ports.firestore)),
+            f"{host}:{ports.firestore}",
+            port=ports.firestore,
+        ),
+        PartSpec(
+            "storage",
+            (
+                _bin("gcp-storage-emulator"),
+                "start",
+                "--host",
+                host,
+                "--port",
+                str(ports.storage),
+                "--default-bucket",
+                options.bucket,
+            ),
+            f"http://{host}:{ports.storage}",
+            health_url=f"http://{host}:{ports.storage}/",
+            port=ports.storage,
+            env={"STORAGE_BASE": str(options.home / "storage")},
+        ),
+        PartSpec(
+            "tasks",
+            (
+                python,
+                "-m",
+                "kindred_infra.tasks_emulator",
+                "--host",
+                host,
+                "--port",
+                str(ports.tasks),
+                "--state-dir",
+                str(options.home / "tasks"),
+                "--queues",
+                str(paths.QUEUE_YAML),
+                "--project",
+                options.project,
+                "--location",
+                options.location,
+                "--duplicates",
+                str(options.duplicates),
+                "--seed",
+                str(options.fault_seed),
+            ),
+            f"{host}:{ports.tasks}",
+            port=ports.tasks,
+        ),
+        PartSpec(
+            "graph",
+            (
+                python,
+                "-m",
+                "kindred_infra.graph_server",
+                "--host",
+                host,
+                "--port",
+                str(ports.graph),
+                "--rate-limit",
+                options.rate_limit,
+                "--faults",
+                str(options.faults),
+                "--fault-seed",
+                str(options.fault_seed),
+                *graph_args,
+            ),
+            f"http://{host}:{ports.graph}",
+            health_url=f"http://{host}:{ports.graph}/_health",
+            port=ports.graph,
+        ),
+    ]
+    env = stack_env(options)
+    for offset, function in enumerate(FUNCTIONS):
+        port = ports.functions + offset
+        parts.append(
+            PartSpec(
+                f"function:{function.name}",
+                (
+                    _bin("functions-framework"),
+                    "--target",
+                    function.target,
+                    "--source",
+                    str(paths.FUNCTIONS_SOURCE / "main.py"),
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                ),
+                f"http://{host}:{port}",
+                health_url=f"http://{host}:{port}{function.health_path}"
+                if function.health_path
+                else None,
+                port=port,
+                env=env,
+                cwd=paths.FUNCTIONS_SOURCE,
+            )
+        )
+    return parts
+
+
+def render_env_file(env: Mapping[str, str]) -> str:
+    lines = ["# Written by `kindred up`: source it to point clients at the local stack."]
+    lines += [f"export {key}={value}" for key, value in env.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,34 @@
+"""Fixtures shared by every tier; each tier's marker comes from the folder its tests are in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.stack import free_stack_ports
+
+from kindred_infra import stack
+from kindred_infra.stack.control import read_env_file
+
+TIERS = ("unit", "functions", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = Path(str(item.path)).parent.name
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The whole local stack on free loopback ports, for the session; yields its stack.env."""
+    options = stack.StackOptions(
+        home=tmp_path_factory.mktemp("kindred-home"), ports=free_stack_ports(), rate_limit="0"
+    )
+    stack.up(options)
+    try:
+        yield read_env_file(options.home)
+    finally:
+        stack.down(options.home)

@@ -1,0 +1,96 @@
+"""The local stack as a user meets it: its `stack.env`, unmodified Google clients, plain HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import urllib.request
+
+from support.receiver import receiving
+
+from kindred.config import Settings
+from kindred_infra.check import run_checks
+
+LARGEST = "u115485051.ego-twitter.test"
+
+
+def test_every_part_answers_a_round_trip(local_stack, monkeypatch):
+    for key, value in local_stack.items():
+        monkeypatch.setenv(key, value)
+    results = run_checks(Settings.from_env(os.environ))
+    assert [(r.part, r.ok) for r in results] == [
+        ("firestore", True),
+        ("storage", True),
+        ("tasks", True),
+        ("graph", True),
+        ("api", True),
+    ], [r.detail for r in results]
+
+
+TASKS_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, uuid
+    import grpc
+    from google.api_core.exceptions import AlreadyExists
+    from google.cloud import tasks_v2
+    from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+
+    channel = grpc.insecure_channel(os.environ["CLOUD_TASKS_EMULATOR_HOST"])
+    client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    project, location = os.environ["GOOGLE_CLOUD_PROJECT"], os.environ["KINDRED_LOCATION"]
+    parent = f"projects/{project}/locations/{location}"
+    queue = client.create_queue(parent=parent, queue=tasks_v2.Queue(
+        name=f"{parent}/queues/five-a-second-{uuid.uuid4().hex[:8]}",
+        rate_limits=tasks_v2.RateLimits(max_dispatches_per_second=5, max_burst_size=1),
+    ))
+    for i in range(25):
+        client.create_task(parent=queue.name, task=tasks_v2.Task(
+            name=f"{queue.name}/tasks/t{i}",
+            http_request=tasks_v2.HttpRequest(url=sys.argv[1] + f"/t{i}", body=b"x"),
+        ))
+    try:
+        client.create_task(parent=queue.name, task=tasks_v2.Task(
+            name=f"{queue.name}/tasks/t0", http_request=tasks_v2.HttpRequest(url=sys.argv[1])))
+        print(json.dumps({"repeat": "accepted"}))
+    except AlreadyExists:
+        print(json.dumps({"repeat": "ALREADY_EXISTS"}))
+    """
+)
+
+
+def test_a_script_with_only_the_tasks_client_gets_rate_and_dedup(local_stack):
+    env = {"PATH": os.environ["PATH"], **local_stack}
+    with receiving() as receiver:
+        done = subprocess.run(
+            [sys.executable, "-c", TASKS_SCRIPT, receiver.url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"repeat": "ALREADY_EXISTS"}
+        arrivals = receiver.wait_for(25, timeout=20)
+    paths = sorted(arrival.path for arrival in arrivals)
+    assert paths == sorted(f"/t{i}" for i in range(25))  # each once
+    spread = arrivals[-1].at - arrivals[0].at
+    assert 3.5 <= spread <= 8.0, f"25 tasks at 5/s arrived over {spread:.1f} s"
+
+
+def test_paging_through_all_followers_of_the_largest_account(local_stack):
+    base = local_stack["KINDRED_GRAPH_URL"] + "/xrpc/app.bsky.graph.getFollowers"
+    seen: list[str] = []
+    cursor = None
+    while True:
+        url = f"{base}?actor={LARGEST}&limit=100" + (f"&cursor={cursor}" if cursor else "")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            page = json.loads(response.read())
+        seen += [follower["did"] for follower in page["followers"]]
+        cursor = page.get("cursor")
+        if not cursor:
+            break
+    assert len(seen) == 3383 == len(set(seen))
