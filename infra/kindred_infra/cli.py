@@ -148,3 +148,27 @@ def demo(ctx: click.Context, home: str | None) -> None:
     finally:
         if started_here:
             ctx.invoke(down, home=home)
+
+
+@main.command()
+@click.option("--project", required=True, envvar="GOOGLE_CLOUD_PROJECT", help="GCP project id.")
+@click.option("--region", default="us-central1", show_default=True, help="Functions and queues.")
+@click.option("--bucket", help="Cloud Storage bucket [default: PROJECT-kindred].")
+@click.option("--service-account", help="Runtime identity [default: kindred@PROJECT.iam...].")
+@click.option("--dry-run", is_flag=True, help="Print every gcloud command instead of running it.")
+def deploy(project: str, region: str, bucket: str | None, service_account: str | None,
+           dry_run: bool) -> None:  # fmt: skip
+    """Deploy to Google Cloud with gcloud: bucket, queues from queue.yaml, functions, crons."""
+    from kindred_infra import deploy as deployment
+
+    target = deployment.Target(
+        project=project,
+        region=region,
+        bucket=bucket or f"{project}-kindred",
+        service_account=service_account or f"kindred@{project}.iam.gserviceaccount.com",
+    )
+    plan = deployment.commands(target, deployment.load_queues())
+    if dry_run:
+        click.echo(deployment.render(plan))
+        return
+    deployment.run(plan)

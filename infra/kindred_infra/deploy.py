@@ -1,0 +1,127 @@
+"""Deploy kindred with `gcloud`: the bucket, the queues of queue.yaml, the functions, the crons.
+
+`commands()` is a pure plan (a list of argv lists) so that the dry run prints exactly what a
+real run executes and a test can check it against queue.yaml and the function catalog.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kindred_infra import paths, queue_config
+from kindred_infra.catalog import FUNCTIONS, Function
+from kindred_infra.queue_config import QueueSpec
+
+RUNTIME = "python311"
+
+
+@dataclass(frozen=True)
+class Target:
+    project: str
+    region: str
+    bucket: str
+    service_account: str  # the identity the functions run as and Cloud Tasks signs tokens for
+
+    @property
+    def env_vars(self) -> str:
+        return ",".join(
+            f"{key}={value}"
+            for key, value in {
+                "GOOGLE_CLOUD_PROJECT": self.project,
+                "KINDRED_LOCATION": self.region,
+                "KINDRED_BUCKET": self.bucket,
+            }.items()
+        )
+
+
+@dataclass(frozen=True)
+class Command:
+    """One gcloud call, and the call that replaces it when the resource already exists."""
+
+    argv: tuple[str, ...]
+    if_exists: tuple[str, ...] | None = None
+
+    def render(self) -> str:
+        line = shlex.join(self.argv)
+        return f"{line} || {shlex.join(self.if_exists)}" if self.if_exists else line
+
+
+def commands(
+    target: Target, queues: Sequence[QueueSpec], functions: Sequence[Function] = FUNCTIONS
+) -> list[Command]:
+    """Every gcloud command of a deployment, in order; running them again updates in place."""
+    plan = [_bucket(target)]
+    plan += [_queue(target, spec) for spec in queues]
+    plan += [_function(target, function) for function in functions]
+    plan += [_cron(target, f) for f in functions if f.trigger == "cron"]
+    return plan
+
+
+def _bucket(target: Target) -> Command:
+    name = f"gs://{target.bucket}"
+    create = ("gcloud", "storage", "buckets", "create", name, f"--project={target.project}",
+              f"--location={target.region}", "--uniform-bucket-level-access")  # fmt: skip
+    return Command(create, ("gcloud", "storage", "buckets", "describe", name))
+
+
+def _queue(target: Target, spec: QueueSpec) -> Command:
+    flags = [f"--project={target.project}", f"--location={target.region}",
+             f"--max-dispatches-per-second={spec.rate:g}"]  # fmt: skip
+    if spec.max_concurrent_requests is not None:
+        flags.append(f"--max-concurrent-dispatches={spec.max_concurrent_requests}")
+    retry = spec.retry
+    for flag, value, unit in (
+        ("--max-attempts", retry.task_retry_limit, ""),
+        ("--max-retry-duration", retry.task_age_limit, "s"),
+        ("--min-backoff", retry.min_backoff_seconds, "s"),
+        ("--max-backoff", retry.max_backoff_seconds, "s"),
+        ("--max-doublings", retry.max_doublings, ""),
+    ):
+        if value is not None:
+            flags.append(f"{flag}={value:g}{unit}")
+    queue = ("gcloud", "tasks", "queues")
+    return Command((*queue, "create", spec.name, *flags), (*queue, "update", spec.name, *flags))
+
+
+def _function(target: Target, function: Function) -> Command:
+    access = (
+        "--allow-unauthenticated" if function.trigger == "http" else "--no-allow-unauthenticated"
+    )
+    return Command(("gcloud", "functions", "deploy", function.name, "--gen2",
+                    f"--project={target.project}", f"--region={target.region}",
+                    f"--runtime={RUNTIME}", f"--source={paths.FUNCTIONS_SOURCE}",
+                    f"--entry-point={function.target}", "--trigger-http", access,
+                    f"--service-account={target.service_account}",
+                    f"--set-env-vars={target.env_vars}"))  # fmt: skip
+
+
+def _cron(target: Target, function: Function) -> Command:
+    job = ("gcloud", "scheduler", "jobs")
+    flags = (f"kindred-{function.name}", f"--project={target.project}",
+             f"--location={target.region}", f"--schedule={function.schedule}",
+             f"--uri=https://{target.region}-{target.project}.cloudfunctions.net/{function.name}",
+             f"--oidc-service-account-email={target.service_account}",
+             "--http-method=POST")  # fmt: skip
+    return Command((*job, "create", "http", *flags), (*job, "update", "http", *flags))
+
+
+def render(plan: Sequence[Command]) -> str:
+    return "\n".join(command.render() for command in plan)
+
+
+def run(plan: Sequence[Command]) -> None:
+    """Execute the plan, stopping at the first command that fails (gcloud says why)."""
+    for command in plan:
+        if subprocess.run(command.argv, check=False).returncode == 0:
+            continue
+        if command.if_exists is None:
+            raise subprocess.CalledProcessError(1, command.argv)
+        subprocess.run(command.if_exists, check=True)
+
+
+def load_queues(path: Path = paths.QUEUE_YAML) -> list[QueueSpec]:
+    return queue_config.load(path)

@@ -1,0 +1,54 @@
+"""The dry run of `kindred deploy` against queue.yaml and the function catalog."""
+
+import shlex
+
+from click.testing import CliRunner
+
+from kindred_infra import deploy, paths, queue_config
+from kindred_infra.catalog import FUNCTIONS, Function
+from kindred_infra.cli import main
+
+
+def dry_run_lines() -> list[str]:
+    result = CliRunner().invoke(main, ["deploy", "--project", "p1", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def flags(argv: list[str]) -> dict[str, str]:
+    return dict(arg[2:].split("=", 1) for arg in argv if arg.startswith("--") and "=" in arg)
+
+
+def test_every_queue_of_queue_yaml_is_created_or_updated_with_its_settings():
+    specs = {spec.name: spec for spec in queue_config.load(paths.QUEUE_YAML)}
+    lines = [line for line in dry_run_lines() if line.startswith("gcloud tasks queues create")]
+    assert len(lines) == len(specs)
+    for line in lines:
+        create, update = (shlex.split(part) for part in line.split(" || "))
+        spec = specs[create[4]]
+        assert update[:5] == ["gcloud", "tasks", "queues", "update", spec.name]
+        assert flags(create) == flags(update)
+        assert float(flags(create)["max-dispatches-per-second"]) == spec.rate
+        assert int(flags(create)["max-concurrent-dispatches"]) == spec.max_concurrent_requests
+        assert int(flags(create)["max-attempts"]) == spec.retry.task_retry_limit
+        assert flags(create)["min-backoff"] == f"{spec.retry.min_backoff_seconds:g}s"
+
+
+def test_every_function_of_the_catalog_is_deployed_gen2_from_the_functions_folder():
+    deployed = [shlex.split(line) for line in dry_run_lines() if "functions deploy" in line]
+    assert [argv[3] for argv in deployed] == [function.name for function in FUNCTIONS]
+    for argv, function in zip(deployed, FUNCTIONS, strict=True):
+        assert "--gen2" in argv
+        assert flags(argv)["source"] == str(paths.FUNCTIONS_SOURCE)
+        assert flags(argv)["entry-point"] == function.target
+        assert ("--allow-unauthenticated" in argv) == (function.trigger == "http")
+
+
+def test_cron_functions_get_a_scheduler_job():
+    cron = Function("sweeper", "sweeper", "cron", schedule="*/5 * * * *")
+    target = deploy.Target("p", "r", "b", "sa@p")
+    plan = deploy.commands(target, [], functions=[cron])
+    jobs = [command for command in plan if command.argv[:3] == ("gcloud", "scheduler", "jobs")]
+    assert len(jobs) == 1
+    assert "--schedule=*/5 * * * *" in jobs[0].argv
+    assert jobs[0].if_exists and jobs[0].if_exists[3] == "update"
