@@ -1,0 +1,43 @@
+"""One family of errors, split by what the caller should do about them."""
+
+from __future__ import annotations
+
+
+class KindredError(Exception):
+    """Base of every error kindred raises on purpose."""
+
+
+class InvalidInput(KindredError):
+    """The request is wrong; the message says what was found and what is allowed (HTTP 4xx)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(KindredError):
+    """The thing asked for does not exist (an account upstream, an analysis here)."""
+
+
+class RetryLater(KindredError):
+    """A passing failure (429, 5xx, timeout, garbled body): try the same step again later.
+
+    `retry_at` is the epoch second the upstream named (a rate-limit reset), or None to let the
+    queue's backoff decide.
+    """
+
+    def __init__(self, message: str, retry_at: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class FailedForGood(KindredError):
+    """A step that no retry will mend (private, deleted, malformed for good): record and skip.
+
+    `reason` is a short stable word (`not_found`, `private`, `malformed`, ...) that results
+    count skips by.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

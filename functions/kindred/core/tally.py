@@ -1,0 +1,61 @@
+"""Counting how many followers follow each account, and carrying that count compactly.
+
+A tally rides in task payloads (budget: well under 100 KB) and is stored as sorted runs in
+Cloud Storage, so it has one text form: `key<TAB>count` lines sorted by key, zlib-compressed.
+Sorted runs let the aggregate step merge any number of them in bounded memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+Tally = Counter[str]
+
+
+def to_lines(tally: Tally) -> Iterator[str]:
+    """The tally as sorted `key<TAB>count` lines (no newline)."""
+    for key in sorted(tally):
+        yield f"{key}\t{tally[key]}"
+
+
+def parse_line(line: str) -> tuple[str, int]:
+    key, _, count = line.rstrip("\n").partition("\t")
+    return key, int(count)
+
+
+def encode(tally: Tally) -> bytes:
+    """Compressed sorted-run bytes; `decode` reverses it."""
+    return zlib.compress("\n".join(to_lines(tally)).encode(), level=6)
+
+
+def decode(data: bytes) -> Tally:
+    text = zlib.decompress(data).decode()
+    return Counter(dict(parse_line(line) for line in text.split("\n") if line))
+
+
+def encode_text(tally: Tally) -> str:
+    """`encode` as ASCII, for JSON task payloads."""
+    return base64.b85encode(encode(tally)).decode("ascii")
+
+
+def decode_text(text: str) -> Tally:
+    return decode(base64.b85decode(text.encode("ascii"))) if text else Counter()
+
+
+def merge_sorted_runs(runs: Iterable[Iterable[tuple[str, int]]]) -> Iterator[tuple[str, int]]:
+    """Sum counts key by key over runs each sorted by key; memory grows with the runs, not keys."""
+    current_key: str | None = None
+    current_count = 0
+    for key, count in heapq.merge(*runs, key=lambda pair: pair[0]):
+        if key == current_key:
+            current_count += count
+            continue
+        if current_key is not None:
+            yield current_key, current_count
+        current_key, current_count = key, count
+    if current_key is not None:
+        yield current_key, current_count
