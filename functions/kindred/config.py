@@ -23,6 +23,31 @@ class Settings:
     tasks_emulator_host: str | None = None
     firestore_emulator_host: str | None = None
     storage_emulator_host: str | None = None
+    tasks_url: str = "http://127.0.0.1:8651"  # where Cloud Tasks delivers pipeline steps
+    service_account: str | None = None  # the identity Cloud Tasks signs its OIDC tokens as
+    collection_prefix: str = ""
+    max_running: int = 3  # analyses crawling at once
+    stale_seconds: float = 1800.0  # no progress for this long: the sweeper moves a job on
+    recent_seconds: float = 86400.0  # a finished analysis this recent answers a new request
+    upstream_rates: tuple[tuple[str, float], ...] = (("local", 20.0), ("bluesky", 9.0))
+
+    def provider_url(self, provider: str) -> str:
+        return {"local": self.graph_url, "bluesky": self.bluesky_url}[provider]
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return ("local", "bluesky")
+
+    def upstream_queue(self, provider: str) -> str:
+        """Every call to a provider goes through its own queue: the queue's rate is the budget."""
+        return f"upstream-{provider}"
+
+    @property
+    def pipeline_queue(self) -> str:
+        return "pipeline"
+
+    def upstream_rate(self, provider: str) -> float:
+        return dict(self.upstream_rates)[provider]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -37,6 +62,16 @@ class Settings:
             tasks_emulator_host=env.get("CLOUD_TASKS_EMULATOR_HOST") or None,
             firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
             storage_emulator_host=env.get("STORAGE_EMULATOR_HOST") or None,
+            tasks_url=env.get("KINDRED_TASKS_URL", defaults.tasks_url),
+            service_account=env.get("KINDRED_SERVICE_ACCOUNT") or None,
+            collection_prefix=env.get("KINDRED_COLLECTION_PREFIX", ""),
+            max_running=int(env.get("KINDRED_MAX_RUNNING", defaults.max_running)),
+            stale_seconds=float(env.get("KINDRED_STALE_SECONDS", defaults.stale_seconds)),
+            recent_seconds=float(env.get("KINDRED_RECENT_SECONDS", defaults.recent_seconds)),
+            upstream_rates=(
+                ("local", float(env.get("KINDRED_LOCAL_RATE", 20.0))),
+                ("bluesky", float(env.get("KINDRED_BLUESKY_RATE", 9.0))),
+            ),
         )
 
     @property

@@ -13,7 +13,13 @@ class Function:
     target: str
     trigger: str  # "http" (public), "task" (called by Cloud Tasks only) or "cron" (Cloud Scheduler)
     health_path: str | None = None
-    schedule: str | None = None  # cron syntax, for trigger "cron"
+    schedule: str | None = None  # cron syntax, for Cloud Scheduler
+    local_every: float | None = None  # seconds between local cron calls (the stack's own cron)
 
 
-FUNCTIONS: tuple[Function, ...] = (Function("api", "api", "http", health_path="/healthz"),)
+FUNCTIONS: tuple[Function, ...] = (
+    Function("api", "api", "http", health_path="/healthz"),
+    Function("tasks", "tasks", "task"),
+    Function("scheduler", "scheduler", "cron", schedule="* * * * *", local_every=10.0),
+    Function("sweeper", "sweeper", "cron", schedule="*/10 * * * *", local_every=60.0),
+)

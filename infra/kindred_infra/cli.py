@@ -59,6 +59,19 @@ def main() -> None:
     show_default=True,
     help="Share of tasks the Cloud Tasks emulator delivers twice.",
 )
+@click.option(
+    "--cron-seconds",
+    type=click.FloatRange(min=0.5),
+    default=None,
+    help="Fire every local cron this often [default: each function's own].",
+)
+@click.option(
+    "--stale-seconds",
+    type=click.FloatRange(min=1),
+    default=1800,
+    show_default=True,
+    help="The sweeper moves on a job with no progress for this long.",
+)
 def up(
     home: str | None,
     graph: Path | None,
@@ -67,6 +80,8 @@ def up(
     faults: float,
     fault_seed: int,
     duplicates: float,
+    cron_seconds: float | None,
+    stale_seconds: float,
 ) -> None:
     """Start the local stack in the background and wait until every part is healthy."""
     options = stack.StackOptions(
@@ -78,6 +93,8 @@ def up(
         faults=faults,
         fault_seed=fault_seed,
         duplicates=duplicates,
+        cron_every=cron_seconds,
+        stale_seconds=stale_seconds,
     )
     click.echo("starting the local stack ...", err=True)
     try:

@@ -33,6 +33,26 @@ def free_port(host: str = LOOPBACK) -> int:
         return sock.getsockname()[1]
 
 
+def free_port_block(count: int, host: str = LOOPBACK) -> int:
+    """The first of `count` consecutive ports that are all free right now."""
+    for _ in range(100):
+        first = free_port(host)
+        if first + count < 65536 and all(
+            _bindable(host, port) for port in range(first, first + count)
+        ):
+            return first
+    raise RuntimeError(f"found no {count} consecutive free ports on {host}")
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
         return True

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kindred_infra import stack
-from kindred_infra.process import free_port
+from kindred_infra.catalog import FUNCTIONS
+from kindred_infra.process import free_port, free_port_block
 
 
 def free_stack_ports() -> stack.StackPorts:
@@ -12,5 +13,5 @@ def free_stack_ports() -> stack.StackPorts:
         storage=free_port(),
         tasks=free_port(),
         graph=free_port(),
-        functions=free_port(),
+        functions=free_port_block(len(FUNCTIONS)),
     )

@@ -23,14 +23,22 @@ def test_a_bad_port_is_refused_with_the_variable_named(value):
 def test_the_plan_starts_every_part_on_its_port_and_names_its_port_variable(tmp_path):
     options = StackOptions(home=tmp_path, ports=StackPorts(1, 2, 3, 4, 5))
     parts = {part.name: part for part in plan(options)}
-    assert list(parts) == ["firestore", "storage", "tasks", "graph", "function:api"]
     assert {name: part.port for name, part in parts.items()} == {
         "firestore": 1,
         "storage": 2,
         "tasks": 3,
         "graph": 4,
         "function:api": 5,
+        "function:tasks": 6,
+        "function:scheduler": 7,
+        "function:sweeper": 8,
+        "cron": 0,
     }
+    assert parts["function:api"].env["KINDRED_TASKS_URL"] == "http://127.0.0.1:6"
+    assert parts["cron"].argv[-2:] == (
+        "scheduler=http://127.0.0.1:7@10",
+        "sweeper=http://127.0.0.1:8@60",
+    )
     assert parts["function:api"].port_variable == "KINDRED_FUNCTIONS_PORT"
     assert parts["graph"].port_variable == "KINDRED_GRAPH_PORT"
     assert parts["function:api"].env["FIRESTORE_EMULATOR_HOST"] == "127.0.0.1:1"

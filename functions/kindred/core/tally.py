@@ -59,3 +59,29 @@ def merge_sorted_runs(runs: Iterable[Iterable[tuple[str, int]]]) -> Iterator[tup
         current_key, current_count = key, count
     if current_key is not None:
         yield current_key, current_count
+
+
+def read_run(chunks: Iterable[bytes]) -> Iterator[tuple[str, int]]:
+    """Decode an `encode`d run from its compressed chunks as they arrive (bounded memory)."""
+    inflate = zlib.decompressobj()
+    pending = b""
+    for chunk in chunks:
+        pending += inflate.decompress(chunk)
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield parse_line(line.decode())
+    pending += inflate.flush()
+    if pending:
+        yield parse_line(pending.decode())
+
+
+def write_run(pairs: Iterable[tuple[str, int]]) -> bytes:
+    """A sorted run from already-sorted (key, count) pairs, in `encode`'s format."""
+    deflate = zlib.compressobj(level=6)
+    out = []
+    first = True
+    for key, count in pairs:
+        out.append(deflate.compress(f"{'' if first else chr(10)}{key}\t{count}".encode()))
+        first = False
+    out.append(deflate.flush())
+    return b"".join(out)

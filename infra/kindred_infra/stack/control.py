@@ -45,7 +45,8 @@ def up(options: StackOptions) -> state.StackRecord:
     began = time.monotonic()
     specs = plan(options)
     for spec in specs:
-        _refuse_taken_port(spec)
+        if spec.port:
+            _refuse_taken_port(spec)
     services = [_service(spec, options) for spec in specs]
     try:
         for service in services:
@@ -84,9 +85,7 @@ def status(home: Path) -> list[PartStatus]:
     result = []
     for part in record.parts if record else ():
         alive = state.is_alive(part)
-        healthy = alive and (
-            http_ok(part.health_url) if part.health_url else _port_ready(part.endpoint)
-        )
+        healthy = alive and _answers(part.health_url, part.endpoint if part.port else None)
         result.append(PartStatus(part.name, part.pid, alive, healthy, part.endpoint))
     return result
 
@@ -110,13 +109,26 @@ def ensure_firestore_emulator() -> None:
 
 
 def _service(spec: PartSpec, options: StackOptions) -> Service:
-    healthy = (
-        (lambda: http_ok(spec.health_url))
-        if spec.health_url
-        else (lambda: port_open(options.host, spec.port))
-    )
+    endpoint = f"{options.host}:{spec.port}" if spec.port else None
     log = options.logs / f"{spec.name.replace(':', '-')}.log"
-    return Service(spec.name, spec.argv, log, healthy, env=dict(spec.env), cwd=spec.cwd)
+    return Service(
+        spec.name,
+        spec.argv,
+        log,
+        lambda: _answers(spec.health_url, endpoint),
+        env=dict(spec.env),
+        cwd=spec.cwd,
+    )
+
+
+def _answers(health_url: str | None, endpoint: str | None) -> bool:
+    """Healthy: its health URL answers 2xx, else its port accepts, else (no port) it runs."""
+    if health_url:
+        return http_ok(health_url)
+    if endpoint:
+        host, port = endpoint.split("//")[-1].rsplit(":", 1)
+        return port_open(host, int(port))
+    return True
 
 
 def _refuse_taken_port(spec: PartSpec) -> None:
@@ -139,11 +151,6 @@ def _running(spec: PartSpec, service: Service) -> state.RunningPart:
         port=spec.port,
         log=str(service.log),
     )
-
-
-def _port_ready(endpoint: str) -> bool:
-    host, port = endpoint.split("//")[-1].rsplit(":", 1)
-    return port_open(host, int(port))
 
 
 def read_env_file(home: Path) -> dict[str, str]:

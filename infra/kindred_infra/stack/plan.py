@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kindred_infra import paths
+from kindred_infra import paths, queue_config
 from kindred_infra.catalog import FUNCTIONS
 
 
@@ -49,6 +49,9 @@ class StackOptions:
     faults: float = 0.0
     fault_seed: int = 0
     duplicates: float = 0.0
+    cron_every: float | None = None  # seconds between local cron calls; None: each function's own
+    stale_seconds: float = 1800.0  # the sweeper's patience
+    max_running: int = 3
 
     @property
     def logs(self) -> Path:
@@ -78,9 +81,17 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
+def function_url(options: StackOptions, name: str) -> str:
+    index = [function.name for function in FUNCTIONS].index(name)
+    return f"http://{options.host}:{options.ports.functions + index}"
+
+
 def stack_env(options: StackOptions) -> dict[str, str]:
     """The variables that point clients and functions at the local stack (`.kindred/stack.env`)."""
     host, ports = options.host, options.ports
+    local_rate = next(
+        q.rate for q in queue_config.load(paths.QUEUE_YAML) if q.name == "upstream-local"
+    )
     return {
         "GOOGLE_CLOUD_PROJECT": options.project,
         "KINDRED_LOCATION": options.location,
@@ -90,8 +101,12 @@ def stack_env(options: StackOptions) -> dict[str, str]:
         "STORAGE_EMULATOR_HOST": f"http://{host}:{ports.storage}",
         "CLOUD_TASKS_EMULATOR_HOST": f"{host}:{ports.tasks}",
         "KINDRED_GRAPH_URL": f"http://{host}:{ports.graph}",
-        "KINDRED_API_URL": f"http://{host}:{ports.functions}",
+        "KINDRED_API_URL": function_url(options, "api"),
+        "KINDRED_TASKS_URL": function_url(options, "tasks"),
         "KINDRED_HOME": str(options.home),
+        "KINDRED_STALE_SECONDS": f"{options.stale_seconds:g}",
+        "KINDRED_MAX_RUNNING": str(options.max_running),
+        "KINDRED_LOCAL_RATE": f"{local_rate:g}",
     }
 
 
@@ -203,6 +218,12 @@ def plan(options: StackOptions) -> list[PartSpec]:
                 cwd=paths.FUNCTIONS_SOURCE,
             )
         )
+    crons = [
+        f"{f.name}={function_url(options, f.name)}@{options.cron_every or f.local_every:g}"
+        for f in FUNCTIONS
+        if f.trigger == "cron"
+    ]
+    parts.append(PartSpec("cron", (python, "-m", "kindred_infra.cron", *crons), "(no port)"))
     return parts
 
 

@@ -1,0 +1,103 @@
+"""The boundaries of the core: what the use cases need from the outside world.
+
+Each port has one adapter per real service in `kindred.adapters` and, in unit tests, a fake
+that subclasses it. Docstrings say what each method raises, because the use cases decide
+what to do from that alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the upstream names it: `id` is stable (a DID), `handle` may change."""
+
+    id: str
+    handle: str
+
+
+@dataclass(frozen=True)
+class AccountProfile:
+    id: str
+    handle: str
+    display_name: str
+    followers_count: int
+    follows_count: int
+    avatar: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    accounts: tuple[Account, ...]
+    cursor: str | None
+
+
+class GraphSource(Protocol):
+    """One upstream social graph (a provider). Every method is exactly one upstream call.
+
+    Raises NotFound for an unknown account, FailedForGood for an account that cannot be read
+    (private, suspended, hidden follows), RetryLater for 429, 5xx, timeouts and garbled bodies.
+    """
+
+    max_page: int  # the largest `limit` the upstream accepts
+    max_batch: int  # the most actors one `profiles` call takes
+
+    def profile(self, actor: str) -> AccountProfile: ...
+    def profiles(self, actors: Sequence[str]) -> list[AccountProfile]: ...
+    def followers(self, actor: str, cursor: str | None, limit: int) -> Page: ...
+    def follows(self, actor: str, cursor: str | None, limit: int) -> Page: ...
+
+
+class TaskQueue(Protocol):
+    """Cloud Tasks: a named task on a named queue, delivered at least once."""
+
+    def enqueue(
+        self, queue: str, name: str, step: str, payload: Mapping[str, Any], at: float | None = None
+    ) -> bool:
+        """Create the task; False if a task of that name exists or existed (a duplicate)."""
+        ...
+
+
+class JobStore(Protocol):
+    """Firestore: analysis documents and the marker documents that make steps idempotent."""
+
+    def create(self, path: str, data: Mapping[str, Any]) -> bool:
+        """Create the document; False if it already exists (the `create()` precondition)."""
+        ...
+
+    def get(self, path: str) -> dict[str, Any] | None: ...
+    def update(self, path: str, data: Mapping[str, Any]) -> None: ...
+    def count(self, collection: str, where: Sequence[tuple[str, str, Any]] = ()) -> int: ...
+    def list(self, collection: str) -> list[dict[str, Any]]: ...
+    def query(
+        self,
+        collection: str,
+        where: Sequence[tuple[str, str, Any]] = (),
+        order_by: Sequence[tuple[str, str]] = (),
+        limit: int | None = None,
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Documents as (id, data) pairs."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Cloud Storage: bulk data under deterministic names, so a rewrite is harmless."""
+
+    def write(self, name: str, data: bytes) -> None: ...
+    def read(self, name: str) -> bytes:
+        """Raises NotFound."""
+        ...
+
+    def stream(self, name: str) -> Iterator[bytes]:
+        """The object in chunks, without holding it whole. Raises NotFound."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...

@@ -1,0 +1,21 @@
+"""What a use case works with: the ports, the clock, the settings and this invocation's meter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kindred.config import Settings
+from kindred.core.cost import Meter
+from kindred.ports import BlobStore, Clock, GraphSource, JobStore, TaskQueue
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    store: JobStore
+    blobs: BlobStore
+    queue: TaskQueue
+    graph: Callable[[str], GraphSource]  # provider name -> its graph source
+    clock: Clock
+    meter: Meter

@@ -1,0 +1,75 @@
+"""What a user reads: the status of an analysis while it runs, and its result."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from kindred.core import names
+from kindred.core.errors import NotFound
+from kindred.services.deps import Deps
+
+PAGE = 100  # followers per page (one group), as the crawl asks for them
+
+
+def status(deps: Deps, analysis: str) -> dict[str, Any]:
+    """Status, progress counts and an estimate of the time left; raises NotFound."""
+    doc = _doc(deps, analysis)
+    options = doc["options"]
+    in_scope = min(options["max_followers"], doc["account"]["followers_count"])
+    groups_expected = doc.get("groups_total")
+    if groups_expected is None:
+        groups_expected = math.ceil(in_scope / PAGE)
+    groups_done = (
+        deps.store.count(names.groups_collection(analysis))
+        if doc["status"] in ("followers", "follows")
+        else (groups_expected if doc["status"] not in ("queued",) else 0)
+    )
+    report: dict[str, Any] = {
+        "id": analysis,
+        "status": doc["status"],
+        "account": doc["account"],
+        "options": options,
+        "progress": {
+            "followers_in_scope": doc.get("followers_total", in_scope),
+            "groups_done": groups_done,
+            "groups_total": groups_expected,
+            "share": round(groups_done / groups_expected, 4) if groups_expected else 1.0,
+        },
+        "created_at": doc["created_at"],
+        "updated_at": doc.get("updated_at"),
+        "forced": doc.get("forced", 0),
+    }
+    if doc["status"] == "done":
+        report["finished_at"] = doc.get("finished_at")
+        report["cost"] = doc["result"]["cost"]
+        report["estimated_seconds_left"] = 0
+    else:
+        rate = deps.settings.upstream_rate(doc["provider"])
+        left = (groups_expected - groups_done) * _calls_per_group(doc) + 12
+        report["estimated_seconds_left"] = round(left / rate, 1)
+    return report
+
+
+def result(deps: Deps, analysis: str) -> dict[str, Any]:
+    """The result of a finished analysis; raises NotFound, or returns the status if unfinished."""
+    doc = _doc(deps, analysis)
+    if doc["status"] != "done":
+        return status(deps, analysis)
+    return doc["result"]
+
+
+def _calls_per_group(doc: dict[str, Any]) -> float:
+    """A guess until measured: each follower costs a page, plus a page per 100 more follows."""
+    return PAGE * 1.2
+
+
+def _doc(deps: Deps, analysis: str) -> dict[str, Any]:
+    doc = deps.store.get(names.analysis_doc(analysis)) if _valid_id(analysis) else None
+    if doc is None:
+        raise NotFound(f"no analysis {analysis!r}")
+    return doc
+
+
+def _valid_id(analysis: str) -> bool:
+    return 8 <= len(analysis) <= 64 and analysis.isalnum()

@@ -1,0 +1,138 @@
+"""Accepting an analysis request, and starting queued analyses when there is room."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from kindred.core import names
+from kindred.core.cost import Meter
+from kindred.core.errors import InvalidInput
+from kindred.core.options import AnalysisOptions, parse_options
+from kindred.core.pagination import PageState
+from kindred.services.deps import Deps
+
+RUNNING = ("followers", "follows", "aggregating", "profiles", "ranking")
+# A handle (alice.bsky.social), a DID (did:plc:...), with an optional leading @.
+ACCOUNT = re.compile(r"^@?(did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: str
+    status: str
+    existing: bool
+
+
+def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, AnalysisOptions]:
+    """(account, provider, options) from a request body; raises InvalidInput."""
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    unknown = sorted(set(body) - {"account", "provider", "options", "priority"})
+    if unknown:
+        raise InvalidInput(f"unknown field {unknown[0]!r}", unknown[0])
+    account = body.get("account")
+    if not isinstance(account, str) or not ACCOUNT.match(account.strip()):
+        raise InvalidInput(
+            f"account must be a handle (name.example.com) or a DID, not {account!r}", "account"
+        )
+    provider = body.get("provider", "local")
+    if provider not in providers:
+        raise InvalidInput(
+            f"unknown provider {provider!r}; known: {', '.join(providers)}", "provider"
+        )
+    return account.strip().lstrip("@"), provider, parse_options(body.get("options"))
+
+
+def submit(deps: Deps, account: str, provider: str, options: AnalysisOptions) -> Submitted:
+    """Look the account up (NotFound / FailedForGood if it cannot be analysed), then queue it.
+
+    An analysis of the same account with the same options that is running, or finished
+    within `recent_seconds`, is returned instead of a new one.
+    """
+    target = deps.graph(provider).profile(account)
+    key = _key(provider, target.id, options)
+    existing = _recent(deps, key)
+    if existing:
+        return Submitted(existing[0], existing[1]["status"], existing=True)
+    analysis = secrets.token_urlsafe(16).replace("_", "x").replace("-", "y")
+    now = deps.clock.now()
+    cost = Meter.from_dict(deps.meter.as_dict())
+    cost.firestore_writes += 1  # the create below, which stores it
+    deps.store.create(
+        names.analysis_doc(analysis),
+        {
+            "id": analysis,
+            "key": key,
+            "provider": provider,
+            "account": {
+                "id": target.id,
+                "handle": target.handle,
+                "display_name": target.display_name,
+                "followers_count": target.followers_count,
+            },
+            "options": options.as_dict(),
+            "status": "queued",
+            "priority": 0,
+            "created_at": now,
+            "updated_at": now,
+            "cost_submit": cost.as_dict(),
+        },
+    )
+    start_queued(deps)
+    return Submitted(analysis, "queued", existing=False)
+
+
+def start_queued(deps: Deps) -> list[str]:
+    """Start queued analyses, best priority then oldest first, while fewer than max run."""
+    running = deps.store.count(names.ANALYSES, [("status", "in", list(RUNNING))])
+    room = deps.settings.max_running - running
+    if room <= 0:
+        return []
+    queued = deps.store.query(names.ANALYSES, [("status", "==", "queued")], limit=100)
+    queued.sort(key=lambda item: (-item[1].get("priority", 0), item[1]["created_at"]))
+    return [_start(deps, analysis, doc) for analysis, doc in queued[:room]]
+
+
+def _start(deps: Deps, analysis: str, doc: dict[str, Any]) -> str:
+    now = deps.clock.now()
+    deps.store.update(
+        names.analysis_doc(analysis), {"status": "followers", "started_at": now, "updated_at": now}
+    )
+    payload = {
+        "analysis": analysis,
+        "provider": doc["provider"],
+        "target": doc["account"]["id"],
+        "options": doc["options"],
+        "group": 0,
+        "page": PageState().to_dict(),
+        "cost": Meter(firestore_writes=1, tasks=1).as_dict(),  # this start: the update, the task
+    }
+    deps.queue.enqueue(
+        deps.settings.upstream_queue(doc["provider"]),
+        names.followers_task(analysis, 0),
+        "followers",
+        payload,
+    )
+    return analysis
+
+
+def _key(provider: str, account_id: str, options: AnalysisOptions) -> str:
+    raw = json.dumps([provider, account_id, options.as_dict()], sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _recent(deps: Deps, key: str) -> tuple[str, dict[str, Any]] | None:
+    matches = deps.store.query(names.ANALYSES, [("key", "==", key)], limit=20)
+    horizon = deps.clock.now() - deps.settings.recent_seconds
+    usable = [
+        (analysis, doc)
+        for analysis, doc in matches
+        if doc["status"] in ("queued", *RUNNING)
+        or (doc["status"] == "done" and doc.get("finished_at", 0) >= horizon)
+    ]
+    return max(usable, key=lambda item: item[1]["created_at"], default=None)

@@ -1,0 +1,66 @@
+"""The sweeper: nothing waits forever. A job whose stage has made no progress for
+`stale_seconds` moves on with what it has; its result records the coverage it reached."""
+
+from __future__ import annotations
+
+from kindred.core import names
+from kindred.core.cost import Meter
+from kindred.core.errors import NotFound
+from kindred.services.deps import Deps
+
+CRAWLING = ("followers", "follows")
+
+
+def sweep(deps: Deps) -> list[str]:
+    """Force stale analyses on; returns the ids it moved."""
+    moved = []
+    now = deps.clock.now()
+    for analysis, doc in deps.store.query(
+        names.ANALYSES, [("status", "in", [*CRAWLING, "aggregating", "profiles"])]
+    ):
+        if now - _last_progress(deps, analysis, doc) < deps.settings.stale_seconds:
+            continue
+        attempt = int(doc.get("forced", 0)) + 1
+        deps.store.update(names.analysis_doc(analysis), {"forced": attempt, "updated_at": now})
+        if doc["status"] == "profiles":
+            deps.queue.enqueue(
+                deps.settings.pipeline_queue,
+                names.rank_task(analysis, attempt),
+                "rank",
+                {
+                    "analysis": analysis,
+                    "batches": _profile_batches(deps, analysis),
+                    "cost": Meter(tasks=1).as_dict(),
+                },
+            )
+        else:
+            deps.queue.enqueue(
+                deps.settings.pipeline_queue,
+                names.aggregate_task(analysis, attempt),
+                "aggregate",
+                {"analysis": analysis, "cost": Meter(tasks=1).as_dict()},
+            )
+        moved.append(analysis)
+    return moved
+
+
+def _last_progress(deps: Deps, analysis: str, doc: dict) -> float:
+    latest = doc.get("updated_at", doc["created_at"])
+    if doc["status"] in CRAWLING:
+        newest = deps.store.query(
+            names.groups_collection(analysis), order_by=[("at", "descending")], limit=1
+        )
+        if newest:
+            latest = max(latest, newest[0][1]["at"])
+    return latest
+
+
+def _profile_batches(deps: Deps, analysis: str) -> int:
+    """How many profile batches were written, so ranking uses those it has."""
+    batch = 0
+    while True:
+        try:
+            deps.blobs.read(names.profiles_blob(analysis, batch))
+        except NotFound:
+            return batch
+        batch += 1

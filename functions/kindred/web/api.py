@@ -1,0 +1,89 @@
+"""The public HTTP API: submit an analysis, read its status and its result."""
+
+from __future__ import annotations
+
+import flask
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as NoRoute
+from werkzeug.routing import Map, Rule
+
+from kindred import __version__, bootstrap
+from kindred.core.errors import InvalidInput, KindredError
+from kindred.services import reports
+from kindred.services.submit import parse_request, submit
+from kindred.web import html
+from kindred.web.responses import error_response, from_error, json_response
+
+MAX_BODY_BYTES = 16 * 1024
+
+ROUTES = Map(
+    [
+        Rule("/healthz", endpoint="health", methods=["GET"]),
+        Rule("/analyses", endpoint="submit", methods=["POST"]),
+        Rule("/analyses/<analysis>", endpoint="status", methods=["GET"]),
+        Rule("/analyses/<analysis>/results", endpoint="results", methods=["GET"]),
+    ],
+    strict_slashes=False,
+)
+
+
+def handle(request: flask.Request) -> flask.Response:
+    try:
+        endpoint, args = ROUTES.bind("", path_info=request.path).match(method=request.method)
+    except MethodNotAllowed:
+        return error_response(
+            405, "method_not_allowed", f"{request.method} is not allowed on {request.path}"
+        )
+    except NoRoute:
+        return error_response(404, "not_found", f"no route for {request.method} {request.path}")
+    try:
+        return ENDPOINTS[endpoint](request, **args)
+    except KindredError as error:
+        return from_error(error)
+
+
+def health(request: flask.Request) -> flask.Response:
+    return json_response({"status": "ok", "version": __version__})
+
+
+def create(request: flask.Request) -> flask.Response:
+    account, provider, options = parse_request(_json_body(request), bootstrap.settings().providers)
+    submitted = submit(bootstrap.deps(), account, provider, options)
+    base = request.url_root.rstrip("/")
+    body = {
+        "id": submitted.id,
+        "status": submitted.status,
+        "existing": submitted.existing,
+        "status_url": f"{base}/analyses/{submitted.id}",
+        "results_url": f"{base}/analyses/{submitted.id}/results",
+    }
+    return json_response(body, 200 if submitted.existing else 202, {"Location": body["status_url"]})
+
+
+def status(request: flask.Request, analysis: str) -> flask.Response:
+    return json_response(reports.status(bootstrap.deps(), analysis))
+
+
+def results(request: flask.Request, analysis: str) -> flask.Response:
+    body = reports.result(bootstrap.deps(), analysis)
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return flask.make_response(
+            html.render(body), 200, {"content-type": "text/html; charset=utf-8"}
+        )
+    return json_response(body)
+
+
+def _json_body(request: flask.Request) -> object:
+    if request.mimetype != "application/json":
+        raise InvalidInput(
+            f"send the body as application/json, not {request.mimetype or 'nothing'}"
+        )
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise InvalidInput(f"the body is over {MAX_BODY_BYTES} bytes")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidInput("the body is not valid JSON")
+    return body
+
+
+ENDPOINTS = {"health": health, "submit": create, "status": status, "results": results}

@@ -1,0 +1,40 @@
+"""JSON answers and the one table that maps kindred's errors to HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask
+
+from kindred.core.errors import FailedForGood, InvalidInput, KindredError, NotFound, RetryLater
+
+log = logging.getLogger("kindred")
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> flask.Response:
+    response = flask.make_response(flask.jsonify(body), status)
+    response.headers.update(headers or {})
+    return response
+
+
+def error_response(status: int, error: str, message: str, **extra: Any) -> flask.Response:
+    return json_response({"error": error, "message": message, **extra}, status)
+
+
+def from_error(error: KindredError) -> flask.Response:
+    """4xx for what the caller can mend, 503 for what will pass; never a bare 500."""
+    if isinstance(error, InvalidInput):
+        return error_response(400, "invalid_request", str(error), field=error.field)
+    if isinstance(error, NotFound):
+        return error_response(404, "not_found", str(error))
+    if isinstance(error, FailedForGood):
+        return error_response(422, error.reason, str(error))
+    if isinstance(error, RetryLater):
+        response = error_response(503, "upstream_unavailable", f"{error}; try again shortly")
+        response.headers["Retry-After"] = "30"
+        return response
+    log.error("unmapped kindred error: %r", error)
+    return error_response(500, "internal", "an unexpected error; the logs say more")
