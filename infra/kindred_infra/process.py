@@ -22,6 +22,11 @@ from pathlib import Path
 LOOPBACK = "127.0.0.1"
 
 
+# Services left running on purpose (`kindred up`): held here so that the interpreter never
+# collects their Popen objects and warns that they still run; `stop_pid` ends them later.
+_DETACHED: list[subprocess.Popen[bytes]] = []
+
+
 class ServiceFailed(RuntimeError):
     """A service did not start or did not become healthy; the message names it and shows its log."""
 
@@ -157,6 +162,11 @@ class Service:
             stop_pid(self.process.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=2)
+
+    def detach(self) -> None:
+        """Leave the process running after this object is gone; stop it with `stop_pid`."""
+        if self.process is not None:
+            _DETACHED.append(self.process)
 
     def _failure(self, what: str) -> ServiceFailed:
         return ServiceFailed(f"{self.name} {what}; end of {self.log}:\n{log_tail(self.log)}")

@@ -57,6 +57,8 @@ def up(options: StackOptions) -> state.StackRecord:
         for service in reversed(services):
             service.stop()
         raise
+    for service in services:
+        service.detach()
     record = state.StackRecord(
         started_at=time.time(),
         startup_seconds=round(time.monotonic() - began, 2),

@@ -1,0 +1,73 @@
+"""The pipeline's answer equals the one computed directly from the edge list, and it spends
+exactly the minimum of upstream calls, as the graph server counts them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from support import expected
+from support.api import analyse, call
+
+CASES = {
+    "largest, capped": (115485051, {"max_followers": 400, "max_follows_per_follower": 60}),
+    "mid-size": (6017542, {"top_candidates": 120, "results": 30}),
+    "no followers": (54226675, {}),
+    "follows itself": (858051, {"max_follows_per_follower": 20}),
+}
+DEFAULTS = {
+    "max_followers": 100_000,
+    "max_follows_per_follower": 5_000,
+    "top_candidates": 300,
+    "results": 50,
+}
+
+
+@pytest.fixture(scope="module")
+def edge_list():
+    return expected.load()
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_the_result_equals_the_direct_computation(fast_stack, edge_list, case):
+    account, options = CASES[case]
+    options = {**DEFAULTS, **options}
+    stats_before = graph_stats(fast_stack)
+    result = analyse(fast_stack["KINDRED_API_URL"], f"u{account}.ego-twitter.test", options)
+    want = expected.expected(edge_list, account, options)
+
+    assert result["followers_analyzed"] == want["followers_analyzed"]
+    assert result["coverage"] == 1.0
+    assert [(p["id"], p["overlap"]) for p in result["popular"]] == want["popular"]
+    got = [
+        (s["id"], s["handle"], s["followers_count"], s["overlap"], s["score"])
+        for s in result["similar"]
+    ]
+    assert [row[:4] for row in got] == [row[:4] for row in want["similar"]]
+    for (*_, score), (*_, wanted) in zip(got, want["similar"], strict=True):
+        assert score == pytest.approx(wanted, rel=1e-8)
+
+    spent = graph_stats(fast_stack)["requests"] - stats_before["requests"]
+    assert result["cost"]["upstream_calls"] == minimum_calls(edge_list, account, options) == spent
+    assert result["cost"]["firestore_writes"] <= 7 + math.ceil(want["followers_analyzed"] / 100)
+
+
+def minimum_calls(edge_list, account: int, options: dict) -> int:
+    """Submit's lookup + follower pages + follows pages + profile batches."""
+    audience = edge_list.followers.get(account, [])[: options["max_followers"]]
+    follower_pages = max(1, math.ceil(len(audience) / 100))
+    follows_pages = sum(
+        max(
+            1,
+            math.ceil(
+                min(len(edge_list.follows.get(f, [])), options["max_follows_per_follower"]) / 100
+            ),
+        )
+        for f in audience
+    )
+    candidates = len(expected.expected(edge_list, account, options)["popular"])
+    return 1 + follower_pages + follows_pages + math.ceil(candidates / 25)
+
+
+def graph_stats(stack: dict) -> dict:
+    return call("GET", stack["KINDRED_GRAPH_URL"] + "/_stats")[1]

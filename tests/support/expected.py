@@ -1,0 +1,67 @@
+"""The analysis computed directly from the edge list: the answer the pipeline must give.
+
+Written independently of the pipeline (no kindred.core import): plain dicts over the file.
+Followers are taken in the graph server's page order (ascending account number), the first
+`max_followers`; each one's follows likewise, the first `max_follows_per_follower`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from kindred_infra import paths
+from kindred_infra.graph_server.identity import Identity
+
+
+@dataclass(frozen=True)
+class EdgeList:
+    follows: dict[int, list[int]]
+    followers: dict[int, list[int]]
+
+
+@cache
+def load(path: Path = paths.DEFAULT_GRAPH) -> EdgeList:
+    follows: dict[int, list[int]] = defaultdict(list)
+    followers: dict[int, list[int]] = defaultdict(list)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as lines:
+        for line in lines:
+            a, b = map(int, line.split())
+            follows[a].append(b)
+            followers[b].append(a)
+    for table in (follows, followers):
+        for accounts in table.values():
+            accounts.sort()
+    return EdgeList(dict(follows), dict(followers))
+
+
+def expected(graph: EdgeList, target: int, options: dict, dataset: str = "ego-twitter") -> dict:
+    ids = Identity(dataset)
+    audience = graph.followers.get(target, [])[: options["max_followers"]]
+    overlap: Counter[int] = Counter()
+    for follower in audience:
+        overlap.update(graph.follows.get(follower, [])[: options["max_follows_per_follower"]])
+    overlap.pop(target, None)
+    ranked = sorted(overlap.items(), key=lambda item: (-item[1], ids.did(item[0])))
+    popular = ranked[: options["top_candidates"]]
+    analysed = len(audience)
+
+    def score(account: int, shared: int) -> float:
+        return shared / math.sqrt(analysed * len(graph.followers[account]))
+
+    similar = sorted(popular, key=lambda item: (-score(*item), -item[1], ids.did(item[0])))[
+        : options["results"]
+    ]
+    return {
+        "followers_analyzed": analysed,
+        "popular": [(ids.did(a), shared) for a, shared in popular],
+        "similar": [
+            (ids.did(a), ids.handle(a), len(graph.followers[a]), shared, score(a, shared))
+            for a, shared in similar
+        ],
+    }
