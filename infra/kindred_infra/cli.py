@@ -40,7 +40,7 @@ def main() -> None:
 )
 @click.option(
     "--rate-limit",
-    default="3000/300",
+    default="7500/300",
     show_default=True,
     help="Graph server limit, REQUESTS/SECONDS per client; 0 for none.",
 )
@@ -152,19 +152,70 @@ def check(home: str | None) -> None:
         raise click.ClickException("some parts of the stack did not answer; see .kindred/logs/")
 
 
+DEMO_ACCOUNT = "u115485051.ego-twitter.test"  # the bundled graph's most-followed account
+DEMO_MAX_FOLLOWERS = 1000  # keeps the demo near a minute at the local queue's 20 calls/s
+
+
+@main.command()
+@click.argument("account")
+@home_option
+@click.option("--provider", default="local", show_default=True, help="local or bluesky.")
+@click.option("--max-followers", type=int, help="Analyse the first N followers [100000].")
+@click.option("--max-follows-per-follower", type=int, help="Follows counted per follower [5000].")
+@click.option("--top-candidates", type=int, help="Most-followed accounts to score [300].")
+@click.option("--results", type=int, help="Similar accounts in the result [50].")
+@click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
+@click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
+@click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
+def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: bool,
+            api_url: str | None, **options: int | None) -> None:  # fmt: skip
+    """Find the accounts most like ACCOUNT (a handle or a DID)."""
+    import json
+
+    from rich.console import Console
+
+    from kindred_infra import render
+    from kindred_infra.client import ApiError, KindredApi
+
+    api = KindredApi(api_url or read_env_file(_home(home)).get("KINDRED_API_URL", ""))
+    if not api.base_url:
+        raise click.ClickException("no stack is running here: `kindred up` starts one")
+    chosen = {name: value for name, value in options.items() if value is not None}
+    err = Console(stderr=True)
+    try:
+        submitted = api.submit(account, provider, chosen)
+        if not wait:
+            click.echo(json.dumps(submitted, indent=2))
+            return
+        err.print(
+            f"analysis {submitted['id']} of {account}"
+            + (" (reused)" if submitted["existing"] else "")
+        )
+        with render.progress_bar(err) as show:
+            result = api.wait(submitted["id"], show)
+    except ApiError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    out = Console()
+    out.print(render.result_table(result))
+    out.print(render.cost_line(result))
+    out.print(f"results: {submitted['results_url']}  (JSON, or a page in a browser)")
+
+
 @main.command()
 @click.pass_context
 @home_option
 def demo(ctx: click.Context, home: str | None) -> None:
-    """Start the local stack if it is not up, show that every part answers, stop what it started."""
-    started_here = not read_env_file(_home(home))
-    if started_here:
+    """Start the local stack if it is not up, analyse the bundled graph's top account, show it."""
+    if not read_env_file(_home(home)):
         ctx.invoke(up, home=home)
-    try:
-        ctx.invoke(check, home=home)
-    finally:
-        if started_here:
-            ctx.invoke(down, home=home)
+    ctx.invoke(check, home=home)
+    ctx.invoke(
+        analyze, account=DEMO_ACCOUNT, home=home, wait=True, max_followers=DEMO_MAX_FOLLOWERS
+    )
+    click.echo("the stack is still up: `kindred ps` shows it, `kindred down` stops it")
 
 
 @main.command()

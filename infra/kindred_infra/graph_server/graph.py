@@ -20,10 +20,8 @@ import numpy as np
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_ID_DIGITS = 18  # every id of up to 18 digits fits an int64
 
-_DIGIT = np.zeros(256, dtype=bool)
-_DIGIT[ord("0") : ord("9") + 1] = True
-_ALLOWED = _DIGIT.copy()
 _ALLOWED_BYTES = b"0123456789 \t\r\n"
+_ALLOWED = np.zeros(256, dtype=bool)
 _ALLOWED[list(_ALLOWED_BYTES)] = True
 
 
@@ -31,7 +29,7 @@ class EdgeListError(ValueError):
     """The edge list cannot be read; the message names the file and, if known, the line."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: identity, not element-wise, equality
 class Graph:
     """A directed graph over dense indices 0..n-1; `ids[i]` is node i's original id.
 
@@ -40,7 +38,7 @@ class Graph:
     """
 
     ids: np.ndarray  # int64, sorted, unique
-    out_indptr: np.ndarray  # int64, n + 1: follows of i are out_indices[out_indptr[i]:out_indptr[i+1]]
+    out_indptr: np.ndarray  # int64, n + 1: i follows out_indices[out_indptr[i] : out_indptr[i+1]]
     out_indices: np.ndarray  # int32
     in_indptr: np.ndarray  # int64, n + 1: followers of i, likewise
     in_indices: np.ndarray  # int32
@@ -139,25 +137,27 @@ def _strip_comments(data: bytes) -> bytes:
 def _check_syntax(data: bytes, source: str) -> int:
     """The number of ids; raises EdgeListError at the first line that is not blank or two ids."""
     chars = np.frombuffer(data, dtype=np.uint8)
-    problems: list[tuple[int, str]] = []  # (0-based line, what is wrong)
+    problems: list[tuple[int, int, str]] = []  # (0-based line, rank, what is wrong)
     if data.translate(None, _ALLOWED_BYTES):
         bad = int(np.argmax(~_ALLOWED[chars]))
-        problems.append((data.count(b"\n", 0, bad), f"unexpected character {chr(chars[bad])!r}"))
-    step = np.diff(_DIGIT[chars].view(np.int8), prepend=0, append=0)
-    starts, ends = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+        problems.append((data.count(b"\n", 0, bad), 0, f"unexpected character {chr(chars[bad])!r}"))
+    digit = np.zeros(chars.size + 2, dtype=bool)  # padded with a non-digit at both ends
+    np.less(chars - np.uint8(ord("0")), 10, out=digit[1:-1])
+    starts = np.flatnonzero(digit[1:] > digit[:-1])  # first digit of each id
+    ends = np.flatnonzero(digit[:-1] > digit[1:])  # one past its last digit
     newlines = np.flatnonzero(chars == ord("\n"))
     before = np.searchsorted(starts, newlines)  # ids before each line break
     per_line = np.diff(before, prepend=0, append=starts.size)
     wrong = np.flatnonzero((per_line != 0) & (per_line != 2))
     if wrong.size:
         found = int(per_line[wrong[0]])
-        problems.append((int(wrong[0]), f"expected 2 ids (A follows B), found {found}"))
+        problems.append((int(wrong[0]), 1, f"expected 2 ids (A follows B), found {found}"))
     too_long = np.flatnonzero(ends - starts > MAX_ID_DIGITS)
     if too_long.size:
         line = data.count(b"\n", 0, int(starts[too_long[0]]))
-        problems.append((line, f"id longer than {MAX_ID_DIGITS} digits"))
+        problems.append((line, 2, f"id longer than {MAX_ID_DIGITS} digits"))
     if problems:
-        line, what = min(problems)
+        line, _, what = min(problems)  # the first bad line; a bad character explains most
         raise EdgeListError(f"{source}, line {line + 1}: {what}: {_line_text(data, line)!r}")
     return int(starts.size)
 

@@ -1,0 +1,69 @@
+"""The HTTP client of kindred's API, as the CLI uses it: submit, poll, read the result."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+class ApiError(RuntimeError):
+    """The API refused a request or could not be reached; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class KindredApi:
+    base_url: str
+    timeout: float = 30.0
+
+    def submit(self, account: str, provider: str, options: dict[str, int]) -> dict[str, Any]:
+        body = {"account": account, "provider": provider, "options": options}
+        return self._call("POST", "/analyses", json=body)
+
+    def status(self, analysis: str) -> dict[str, Any]:
+        return self._call("GET", f"/analyses/{analysis}")
+
+    def result(self, analysis: str) -> dict[str, Any]:
+        return self._call("GET", f"/analyses/{analysis}/results")
+
+    def wait(
+        self,
+        analysis: str,
+        on_status: Callable[[dict[str, Any]], None],
+        every: float = 1.0,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Poll until done (or failed); calls on_status with each status; returns the result."""
+        began = time.monotonic()
+        while True:
+            report = self.status(analysis)
+            on_status(report)
+            if report["status"] == "done":
+                return self.result(analysis)
+            if report["status"] == "failed":
+                raise ApiError(f"analysis {analysis} failed: {report.get('error', 'see the logs')}")
+            if timeout is not None and time.monotonic() - began > timeout:
+                raise ApiError(
+                    f"analysis {analysis} is still {report['status']} after {timeout:.0f} s"
+                )
+            time.sleep(every)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        url = self.base_url.rstrip("/") + path
+        try:
+            response = requests.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as error:
+            raise ApiError(
+                f"cannot reach the kindred API at {self.base_url} ({type(error).__name__}); "
+                "is the stack up? (`kindred up`)"
+            ) from error
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"message": response.text[:200]}
+        if response.status_code >= 400:
+            raise ApiError(f"{response.status_code} {body.get('error', '')}: {body.get('message')}")
+        return body

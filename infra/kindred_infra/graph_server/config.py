@@ -1,0 +1,85 @@
+"""The server's settings, read once from the command line and the environment.
+
+The default graph is found relative to the repository (the folder holding pyproject.toml),
+not the working directory, so `python -m kindred_infra.graph_server` works from anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kindred_infra.graph_server.faults import KINDS, FaultPlan, parse_kinds
+from kindred_infra.graph_server.identity import dataset_name_from, is_dataset_name
+from kindred_infra.graph_server.ratelimit import RatePolicy
+
+GRAPH_PATH_ENV = "KINDRED_GRAPH_PATH"
+DEFAULT_GRAPH = Path("shared/datasets/ego-twitter/twitter_combined.txt.gz")  # beside the repo
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int
+    graph_path: Path
+    graph_name: str
+    rate: RatePolicy
+    faults: FaultPlan
+
+
+def repo_root(start: Path) -> Path | None:
+    """The nearest folder at or above start that holds pyproject.toml."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return None
+
+
+def default_graph_path(environ: Mapping[str, str]) -> Path:
+    """$KINDRED_GRAPH_PATH, else <repo>/../shared/datasets/ego-twitter/twitter_combined.txt.gz."""
+    if environ.get(GRAPH_PATH_ENV):
+        return Path(environ[GRAPH_PATH_ENV])
+    root = repo_root(Path(__file__).resolve().parent)
+    if root is None:
+        raise SystemExit(f"no pyproject.toml above {__file__}: pass --graph or {GRAPH_PATH_ENV}")
+    return root.parent / DEFAULT_GRAPH
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kindred_infra.graph_server",
+        description="Serve a follow graph through Bluesky's AppView endpoints.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787, help="0 picks a free port")
+    parser.add_argument("--graph", type=Path, help=f"edge list, plain or gzip (${GRAPH_PATH_ENV})")
+    parser.add_argument("--graph-name", help="dataset name in handles (default: its folder)")
+    parser.add_argument("--rate-limit", default="3000/300", help="REQUESTS/SECONDS, 0 = off")
+    parser.add_argument("--faults", type=float, default=0.0, help="share of requests to fail")
+    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--fault-kinds", default=",".join(KINDS))
+    parser.add_argument("--slow-seconds", type=float, default=15.0)
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None, environ: Mapping[str, str]) -> ServerConfig:
+    """Settings from argv and environ; exits with a usage message when they are invalid."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    graph_path = args.graph or default_graph_path(environ)
+    name = args.graph_name or dataset_name_from(graph_path.resolve().parent.name)
+    if not is_dataset_name(name):
+        parser.error(f"--graph-name {name!r} must be lowercase letters, digits, '-' and '.'")
+    try:
+        rate = RatePolicy.parse(args.rate_limit)
+        faults = FaultPlan(
+            share=args.faults,
+            kinds=parse_kinds(args.fault_kinds),
+            seed=args.fault_seed,
+            slow_seconds=args.slow_seconds,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    return ServerConfig(args.host, args.port, graph_path, name, rate, faults)

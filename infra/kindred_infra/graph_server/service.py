@@ -1,0 +1,126 @@
+"""Everything the server answers, as `Reply` values, with the clock passed in.
+
+The order of an XRPC request is: count it, apply the rate limit, draw a fault, answer. Keeping
+that here (not in the HTTP handler) lets unit tests drive the whole pipeline without sockets;
+a `slow` fault is a `delay` on the reply, and only the handler actually sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from kindred_infra.graph_server.api import METHODS, GraphApi, Params, XrpcError
+from kindred_infra.graph_server.faults import (
+    AttemptCounter,
+    Fault,
+    FaultPlan,
+    malformed,
+    server_error,
+)
+from kindred_infra.graph_server.ratelimit import FixedWindowLimiter, RateDecision
+from kindred_infra.graph_server.stats import Stats
+
+JSON = "application/json; charset=utf-8"
+RATE_LIMITED = {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
+NOT_FOUND = {"error": "NotFound", "message": "Not Found"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP answer; `delay` is how long to wait before sending it."""
+
+    status: int
+    body: bytes
+    content_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def json_reply(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return Reply(status, body, JSON, headers or {})
+
+
+@dataclass
+class GraphService:
+    """The graph server without HTTP: XRPC with limits and faults, health, stats, avatars."""
+
+    api: GraphApi
+    limiter: FixedWindowLimiter
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    stats: Stats = field(default_factory=Stats)
+    attempts: AttemptCounter = field(default_factory=AttemptCounter)
+    info: dict[str, Any] = field(default_factory=dict)  # extra fields for /_health
+
+    def xrpc(self, method: str, params: Params, client: str, base_url: str, now: float) -> Reply:
+        """Answer `GET /xrpc/<method>` for a client address at time `now`."""
+        self.stats.request(method if method in METHODS else "unknown")
+        decision = self.limiter.hit(client, now)
+        if decision is not None and not decision.allowed:
+            return self._throttled(decision)
+        headers = decision.headers() if decision else {}
+        fault = self._draw(method, params)
+        if fault is not None and fault.kind == "429":
+            return self._throttled(self.limiter.penalise(client, int(fault.seconds), now))
+        if fault is not None and fault.kind == "5xx":
+            self.stats.injected()
+            status, content_type, body = server_error(fault)
+            return Reply(status, body, content_type, headers)
+        reply = self._answer(method, params, base_url, headers)
+        if fault is not None and fault.kind == "malformed":
+            self.stats.injected()
+            return Reply(200, malformed(fault, reply.body), JSON, headers)
+        if fault is not None and fault.kind == "slow":
+            self.stats.injected()
+            return Reply(reply.status, reply.body, JSON, headers, delay=fault.seconds)
+        return reply
+
+    def health(self) -> Reply:
+        graph = self.api.graph
+        data = {"status": "ok", "graph": self.api.identity.dataset, "nodes": graph.nodes}
+        return json_reply(200, {**data, "edges": graph.edges, **self.info})
+
+    def stats_reply(self) -> Reply:
+        return json_reply(200, self.stats.snapshot())
+
+    def reset(self) -> Reply:
+        """Zero the counters and the fault attempts, so a seeded run can be replayed."""
+        self.stats.reset()
+        self.attempts.clear()
+        return json_reply(200, self.stats.snapshot())
+
+    def avatar(self, did: str) -> Reply:
+        svg = self.api.avatar(did)
+        if svg is None:
+            return json_reply(404, NOT_FOUND)
+        return Reply(200, svg, "image/svg+xml", {"Cache-Control": "public, max-age=86400"})
+
+    def _answer(self, method: str, params: Params, base_url: str, headers: dict[str, str]) -> Reply:
+        try:
+            return json_reply(200, self.api.call(method, params, base_url), headers)
+        except XrpcError as exc:
+            return json_reply(exc.status, exc.body(), headers)
+
+    def _draw(self, method: str, params: Params) -> Fault | None:
+        if not self.faults.enabled or method not in METHODS:
+            return None
+        actor = ",".join(params.get("actors", ())) or _first(params, "actor")
+        cursor = _first(params, "cursor")
+        attempt = self.attempts.next((method, actor, cursor))
+        return self.faults.decide(method, actor, cursor, attempt)
+
+    def _throttled(self, decision: RateDecision) -> Reply:
+        self.stats.throttled()
+        if decision.penalised:
+            self.stats.injected()
+        return json_reply(429, RATE_LIMITED, decision.headers())
+
+
+def _first(params: Params, name: str) -> str:
+    values = params.get(name)
+    return values[0] if values else ""
