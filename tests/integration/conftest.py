@@ -14,7 +14,8 @@ def fast_stack(local_stack: dict[str, str]) -> dict[str, str]:
     """The session's stack with its upstream queue sped up (the graph server has no limit)."""
     channel = grpc.insecure_channel(local_stack["CLOUD_TASKS_EMULATOR_HOST"])
     client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
-    parent = f"projects/{local_stack['GOOGLE_CLOUD_PROJECT']}/locations/{local_stack['KINDRED_LOCATION']}"
+    project, location = local_stack["GOOGLE_CLOUD_PROJECT"], local_stack["KINDRED_LOCATION"]
+    parent = f"projects/{project}/locations/{location}"
     queue = tasks_v2.Queue(
         name=f"{parent}/queues/upstream-local",
         rate_limits=tasks_v2.RateLimits(

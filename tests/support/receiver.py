@@ -35,6 +35,10 @@ class Receiver:
         return list(self.arrivals)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # a burst of dispatches must not wait in the listen backlog
+
+
 @contextmanager
 def receiving() -> Iterator[Receiver]:
     receiver = Receiver()
@@ -54,6 +58,9 @@ def receiving() -> Iterator[Receiver]:
         def log_message(self, *args: object) -> None:
             pass
 
+    ThreadingHTTPServer.request_queue_size = (
+        128  # a burst of dispatches must not wait in the backlog
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

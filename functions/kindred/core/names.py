@@ -18,6 +18,11 @@ def group_doc(analysis: str, group: int) -> str:
     return f"{groups_collection(analysis)}/g{group:06d}"
 
 
+def followers_done_doc(analysis: str) -> str:
+    """Written once, by the end of the followers: how many groups to wait for."""
+    return f"{ANALYSES}/{analysis}/stages/followers"
+
+
 def part_blob(analysis: str, group: int, part: int) -> str:
     return f"analyses/{analysis}/parts/g{group:06d}-{part:04d}.tsv.z"
 

@@ -36,14 +36,15 @@ def aggregate_step(deps: Deps, payload: dict[str, Any]) -> None:
     merged = merge_parts(deps, analysis, parts)
     popular = top_popular(merged, options.top_candidates, exclude=doc["account"]["id"])
     analyzed = sum(group["counted"] for group in groups)
-    total = doc.get("followers_total")
+    followers = deps.store.get(names.followers_done_doc(analysis)) or {}
+    total = followers.get("followers_total")
     if total is None:  # forced on by the sweeper before the followers were all paged
         total = max(sum(group["followers"] for group in groups), analyzed)
     skipped: Counter[str] = Counter()
     for group in groups:
         skipped.update(group["skipped"])
     cost = Meter.total(
-        [payload["cost"], doc.get("cost_submit"), doc.get("cost_followers")]
+        [payload["cost"], doc.get("cost_submit"), followers.get("cost")]
         + [group["cost"] for group in groups]
     ).add(deps.meter)
     cost.storage_writes += 1  # popular.json, below

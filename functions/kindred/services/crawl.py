@@ -44,20 +44,22 @@ def followers_step(deps: Deps, payload: dict[str, Any]) -> None:
         )
         return
     groups = group + 1 if followers else group
-    cost.firestore_writes += 1
+    cost.firestore_writes += 2  # the record and the status, below
     cost.firestore_reads += FAN_IN_READS
-    deps.store.update(
-        names.analysis_doc(analysis),
+    recorded = deps.store.create(
+        names.followers_done_doc(analysis),
         {
-            "status": "follows",
             "groups_total": groups,
             "followers_total": step.state.items,
-            "followers_stop": step.stop_reason,
-            "cost_followers": cost.as_dict(),
-            "updated_at": deps.clock.now(),
+            "stop_reason": step.stop_reason,
+            "cost": cost.as_dict(),
         },
     )
-    maybe_aggregate(deps, analysis)
+    if recorded:  # a repeated delivery finds the record made and leaves it as it is
+        deps.store.update(
+            names.analysis_doc(analysis), {"status": "follows", "updated_at": deps.clock.now()}
+        )
+        maybe_aggregate(deps, analysis)
 
 
 def _start_group(deps: Deps, payload: dict[str, Any], group: int, followers: list[str]) -> None:
@@ -161,10 +163,10 @@ def _end_group(
 
 def maybe_aggregate(deps: Deps, analysis: str) -> bool:
     """Start the aggregate once every group is recorded; safe to call from any number of ends."""
-    doc = deps.store.get(names.analysis_doc(analysis))
-    if doc is None or doc.get("groups_total") is None:
+    followers = deps.store.get(names.followers_done_doc(analysis))
+    if followers is None:
         return False
-    if deps.store.count(names.groups_collection(analysis)) < doc["groups_total"]:
+    if deps.store.count(names.groups_collection(analysis)) < followers["groups_total"]:
         return False
     return deps.queue.enqueue(
         deps.settings.pipeline_queue,

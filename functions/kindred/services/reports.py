@@ -17,9 +17,10 @@ def status(deps: Deps, analysis: str) -> dict[str, Any]:
     doc = _doc(deps, analysis)
     options = doc["options"]
     in_scope = min(options["max_followers"], doc["account"]["followers_count"])
-    groups_expected = doc.get("groups_total")
-    if groups_expected is None:
-        groups_expected = math.ceil(in_scope / PAGE)
+    followers = (
+        deps.store.get(names.followers_done_doc(analysis)) if doc["status"] == "follows" else None
+    )
+    groups_expected = followers["groups_total"] if followers else math.ceil(in_scope / PAGE)
     groups_done = (
         deps.store.count(names.groups_collection(analysis))
         if doc["status"] in ("followers", "follows")
@@ -31,7 +32,7 @@ def status(deps: Deps, analysis: str) -> dict[str, Any]:
         "account": doc["account"],
         "options": options,
         "progress": {
-            "followers_in_scope": doc.get("followers_total", in_scope),
+            "followers_in_scope": followers["followers_total"] if followers else in_scope,
             "groups_done": groups_done,
             "groups_total": groups_expected,
             "share": round(groups_done / groups_expected, 4) if groups_expected else 1.0,

@@ -45,7 +45,7 @@ class StackOptions:
     bucket: str = "kindred-local"
     graph: Path | None = None  # None: the bundled ego-twitter graph
     graph_name: str | None = None
-    rate_limit: str = "7500/300"  # 25/s: above the local queue's 20/s, so the pipeline never trips it
+    rate_limit: str = "7500/300"  # 25/s: above the local queue's 20/s, so the pipeline stays under
     faults: float = 0.0
     fault_seed: int = 0
     duplicates: float = 0.0

@@ -1,0 +1,201 @@
+"""In-memory stand-ins for the ports, for unit tests of the pipeline's logic only.
+
+Each subclasses its port so it cannot drift from the interface the adapters implement.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from kindred.config import Settings
+from kindred.core.cost import Meter
+from kindred.core.errors import NotFound
+from kindred.ports import (
+    Account,
+    AccountProfile,
+    BlobStore,
+    Clock,
+    GraphSource,
+    JobStore,
+    Page,
+    TaskQueue,
+)
+from kindred.services.deps import Deps
+
+
+class FakeGraph(GraphSource):
+    """A follow graph from (a, b) edges; `a` follows `b`; accounts are named by number."""
+
+    max_page = 3
+    max_batch = 2
+
+    def __init__(self, edges: Sequence[tuple[int, int]], meter: Meter):
+        self.meter = meter
+        self.on_call = lambda: None
+        self.out: dict[str, list[str]] = {}
+        self.into: dict[str, list[str]] = {}
+        for a, b in edges:
+            self.out.setdefault(f"a{a}", []).append(f"a{b}")
+            self.into.setdefault(f"a{b}", []).append(f"a{a}")
+            self.out.setdefault(f"a{b}", [])
+            self.into.setdefault(f"a{a}", [])
+
+    def _spend(self) -> None:
+        self.meter.upstream_calls += 1
+        self.on_call()
+
+    def profile(self, actor: str) -> AccountProfile:
+        self._spend()
+        if actor not in self.out:
+            raise NotFound(actor)
+        return self._profile(actor)
+
+    def profiles(self, actors: Sequence[str]) -> list[AccountProfile]:
+        self._spend()
+        return [self._profile(actor) for actor in actors if actor in self.out]
+
+    def followers(self, actor: str, cursor: str | None, limit: int) -> Page:
+        return self._page(self.into, actor, cursor, limit)
+
+    def follows(self, actor: str, cursor: str | None, limit: int) -> Page:
+        return self._page(self.out, actor, cursor, limit)
+
+    def _page(self, table: dict, actor: str, cursor: str | None, limit: int) -> Page:
+        self._spend()
+        if actor not in table:
+            raise NotFound(actor)
+        start = int(cursor or 0)
+        items = sorted(table[actor])[start : start + min(limit, self.max_page)]
+        more = start + len(items) < len(table[actor])
+        return Page(
+            tuple(Account(a, f"{a}.test") for a in items), str(start + len(items)) if more else None
+        )
+
+    def _profile(self, actor: str) -> AccountProfile:
+        followers, follows = len(self.into[actor]), len(self.out[actor])
+        return AccountProfile(actor, f"{actor}.test", actor.upper(), followers, follows)
+
+
+class FakeStore(JobStore):
+    def __init__(self, meter: Meter):
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.meter = meter
+
+    def create(self, path: str, data: Mapping[str, Any]) -> bool:
+        self.meter.firestore_writes += 1
+        if path in self.docs:
+            return False
+        self.docs[path] = copy.deepcopy(dict(data))
+        return True
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        self.meter.firestore_reads += 1
+        return copy.deepcopy(self.docs.get(path))
+
+    def update(self, path: str, data: Mapping[str, Any]) -> None:
+        self.meter.firestore_writes += 1
+        self.docs.setdefault(path, {}).update(copy.deepcopy(dict(data)))
+
+    def _in(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (p.rsplit("/", 1)[1], d)
+            for p, d in self.docs.items()
+            if fnmatch.fnmatch(p, f"{collection}/*") and "/" not in p[len(collection) + 1 :]
+        ]
+
+    def _match(self, doc: dict, where: Sequence[tuple[str, str, Any]]) -> bool:
+        ops = {"==": lambda a, b: a == b, "in": lambda a, b: a in b}
+        return all(ops[op](doc.get(field), value) for field, op, value in where)
+
+    def count(self, collection: str, where: Sequence[tuple[str, str, Any]] = ()) -> int:
+        self.meter.firestore_reads += 1
+        return sum(self._match(d, where) for _, d in self._in(collection))
+
+    def list(self, collection: str) -> list[dict[str, Any]]:
+        docs = [copy.deepcopy(d) for _, d in self._in(collection)]
+        self.meter.firestore_reads += max(1, len(docs))
+        return docs
+
+    def query(self, collection, where=(), order_by=(), limit=None):  # type: ignore[override]
+        found = [(i, copy.deepcopy(d)) for i, d in self._in(collection) if self._match(d, where)]
+        for field, direction in reversed(order_by):
+            found.sort(key=lambda item: item[1][field], reverse=direction == "descending")
+        found = found[:limit] if limit is not None else found
+        self.meter.firestore_reads += max(1, len(found))
+        return found
+
+
+class FakeBlobs(BlobStore):
+    def __init__(self, meter: Meter):
+        self.objects: dict[str, bytes] = {}
+        self.meter = meter
+
+    def write(self, name: str, data: bytes) -> None:
+        self.meter.storage_writes += 1
+        self.objects[name] = data
+
+    def read(self, name: str) -> bytes:
+        if name not in self.objects:
+            raise NotFound(name)
+        return self.objects[name]
+
+    def stream(self, name: str) -> Iterator[bytes]:
+        data = self.read(name)
+        for start in range(0, len(data), 7):  # tiny chunks: lines straddle them
+            yield data[start : start + 7]
+
+
+class FakeQueue(TaskQueue):
+    """Holds tasks by name (refusing repeats, as Cloud Tasks does) until `drain` runs them."""
+
+    def __init__(self, meter: Meter):
+        self.meter = meter
+        self.pending: deque[tuple[str, str, dict]] = deque()
+        self.names: set[str] = set()
+
+    def enqueue(
+        self, queue: str, name: str, step: str, payload: Mapping[str, Any], at=None
+    ) -> bool:
+        if name in self.names:
+            return False
+        self.names.add(name)
+        self.meter.tasks += 1
+        self.pending.append((name, step, copy.deepcopy(dict(payload))))
+        return True
+
+
+class FakeClock(Clock):
+    def __init__(self, now: float = 1_800_000_000.0):
+        self.time = now
+
+    def now(self) -> float:
+        return self.time
+
+
+class World:
+    """One fake world; each invocation gets a fresh Meter, like a real function call."""
+
+    def __init__(self, edges: Sequence[tuple[int, int]], settings: Settings | None = None):
+        self.edges = edges
+        self.settings = settings or Settings()
+        meter = Meter()
+        self.store, self.blobs, self.queue = FakeStore(meter), FakeBlobs(meter), FakeQueue(meter)
+        self.clock = FakeClock()
+        self.upstream_calls = 0  # every call any invocation made, as the upstream would count
+
+    def deps(self) -> Deps:
+        meter = Meter()
+        for port in (self.store, self.blobs, self.queue):
+            port.meter = meter
+        graph = FakeGraph(self.edges, meter)
+        graph.on_call = self._count
+        return Deps(
+            self.settings, self.store, self.blobs, self.queue, lambda _: graph, self.clock, meter
+        )
+
+    def _count(self) -> None:
+        self.upstream_calls += 1
