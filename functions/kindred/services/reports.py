@@ -66,11 +66,14 @@ def _calls_per_group(doc: dict[str, Any]) -> float:
 
 
 def _doc(deps: Deps, analysis: str) -> dict[str, Any]:
-    doc = deps.store.get(names.analysis_doc(analysis)) if _valid_id(analysis) else None
+    check_id(analysis)
+    doc = deps.store.get(names.analysis_doc(analysis))
     if doc is None:
         raise NotFound(f"no analysis {analysis!r}")
     return doc
 
 
-def _valid_id(analysis: str) -> bool:
-    return 8 <= len(analysis) <= 64 and analysis.isalnum()
+def check_id(analysis: str) -> None:
+    """Raises NotFound for what cannot be an analysis id, before any lookup is spent on it."""
+    if not (8 <= len(analysis) <= 64 and analysis.isalnum()):
+        raise NotFound(f"no analysis {analysis[:80]!r}")

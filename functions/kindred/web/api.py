@@ -61,10 +61,12 @@ def create(request: flask.Request) -> flask.Response:
 
 
 def status(request: flask.Request, analysis: str) -> flask.Response:
+    reports.check_id(analysis)
     return json_response(reports.status(bootstrap.deps(), analysis))
 
 
 def results(request: flask.Request, analysis: str) -> flask.Response:
+    reports.check_id(analysis)
     body = reports.result(bootstrap.deps(), analysis)
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
         return flask.make_response(
