@@ -99,8 +99,15 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if not _group_alive(pid):
+                _forget_detached(pid)
                 return
             time.sleep(0.05)
+
+
+def _forget_detached(pid: int) -> None:
+    for process in [p for p in _DETACHED if p.pid == pid]:
+        process.poll()  # records the exit, so the object no longer thinks it runs
+        _DETACHED.remove(process)
 
 
 def _group_alive(pgid: int) -> bool:
