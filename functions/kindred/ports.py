@@ -8,32 +8,20 @@ what to do from that alone.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kindred.core.accounts import Account, AccountProfile, Page
 
-@dataclass(frozen=True)
-class Account:
-    """An account as the upstream names it: `id` is stable (a DID), `handle` may change."""
-
-    id: str
-    handle: str
-
-
-@dataclass(frozen=True)
-class AccountProfile:
-    id: str
-    handle: str
-    display_name: str
-    followers_count: int
-    follows_count: int
-    avatar: str | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    accounts: tuple[Account, ...]
-    cursor: str | None
+__all__ = [
+    "Account",
+    "AccountProfile",
+    "BlobStore",
+    "Clock",
+    "GraphSource",
+    "JobStore",
+    "Page",
+    "TaskQueue",
+]
 
 
 class GraphSource(Protocol):

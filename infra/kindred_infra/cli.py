@@ -198,10 +198,10 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    out = Console()
+    out = Console(width=None if Console().is_terminal else 120)
     out.print(render.result_table(result))
     out.print(render.cost_line(result))
-    out.print(f"results: {submitted['results_url']}  (JSON, or a page in a browser)")
+    click.echo(f"results: {submitted['results_url']}  (JSON, or a page in a browser)")
 
 
 @main.command()

@@ -26,6 +26,9 @@ class Target:
     bucket: str
     service_account: str  # the identity the functions run as and Cloud Tasks signs tokens for
 
+    def function_url(self, name: str) -> str:
+        return f"https://{self.region}-{self.project}.cloudfunctions.net/{name}"
+
     @property
     def env_vars(self) -> str:
         return ",".join(
@@ -34,6 +37,9 @@ class Target:
                 "GOOGLE_CLOUD_PROJECT": self.project,
                 "KINDRED_LOCATION": self.region,
                 "KINDRED_BUCKET": self.bucket,
+                "KINDRED_TASKS_URL": self.function_url("tasks"),
+                "KINDRED_API_URL": self.function_url("api"),
+                "KINDRED_SERVICE_ACCOUNT": self.service_account,
             }.items()
         )
 
@@ -103,7 +109,7 @@ def _cron(target: Target, function: Function) -> Command:
     job = ("gcloud", "scheduler", "jobs")
     flags = (f"kindred-{function.name}", f"--project={target.project}",
              f"--location={target.region}", f"--schedule={function.schedule}",
-             f"--uri=https://{target.region}-{target.project}.cloudfunctions.net/{function.name}",
+             f"--uri={target.function_url(function.name)}",
              f"--oidc-service-account-email={target.service_account}",
              "--http-method=POST")  # fmt: skip
     return Command((*job, "create", "http", *flags), (*job, "update", "http", *flags))

@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from kindred.core.ranking import Popular, Profile, cosine, rank_similar, top_popular
+from kindred.core.accounts import AccountProfile
+from kindred.core.ranking import Popular, cosine, rank_similar, top_popular
 
 
 def test_top_popular_excludes_the_target_and_breaks_ties_by_id():
@@ -24,8 +25,8 @@ def test_cosine_is_overlap_over_the_geometric_mean_of_the_set_sizes():
 def test_ranking_sorts_by_score_and_skips_candidates_without_a_profile():
     popular = [Popular("big", 50), Popular("niche", 10), Popular("ghost", 40)]
     profiles = {
-        "big": Profile("big", "big.test", "Big", 10_000),
-        "niche": Profile("niche", "niche.test", "Niche", 20),
+        "big": AccountProfile("big", "big.test", "Big", 10_000, 5),
+        "niche": AccountProfile("niche", "niche.test", "Niche", 20, 5),
     }
     ranked = rank_similar(popular, profiles, followers_analyzed=100, limit=5)
     assert [s.id for s in ranked] == ["niche", "big"]

@@ -105,3 +105,39 @@ def test_an_account_nobody_follows_finishes_with_nothing_to_rank():
     result = world.store.docs[f"analyses/{submitted.id}"]["result"]
     assert (result["followers_analyzed"], result["similar"], result["popular"]) == (0, [], [])
     assert result["coverage"] == 1.0
+
+
+def test_many_runs_are_merged_in_rounds_of_bounded_fan_in(monkeypatch):
+    from kindred.services import aggregate
+
+    edges = random_graph(6)
+    direct_result = analyse(World(edges), AnalysisOptions(), seed=6)
+    monkeypatch.setattr(aggregate, "FAN_IN", 2)
+    world = World(edges)
+    rounds = analyse(world, AnalysisOptions(), seed=6)
+    assert any("/merged/l1-" in name for name in world.blobs.objects)  # at least two rounds
+    assert rounds["popular"] == direct_result["popular"]
+
+
+def test_the_sweeper_moves_a_stalled_analysis_on_with_the_coverage_it_reached():
+    from kindred.services.sweep import sweep
+
+    edges = random_graph(7)
+    world = World(edges)
+    submitted = submit(world.deps(), "a0", "local", AnalysisOptions())
+    # Deliver the followers pages and one chain; lose every other chain (dropped tasks).
+    _, step, payload = world.queue.pending.popleft()
+    STEPS[step](world.deps(), payload)
+    while world.queue.pending:
+        _, step, payload = world.queue.pending.popleft()
+        if step == "followers" or (step == "follows" and payload["group"] == 0):
+            STEPS[step](world.deps(), payload)
+    assert sweep(world.deps()) == []  # not stale yet
+    world.clock.time += world.settings.stale_seconds + 1
+    assert sweep(world.deps()) == [submitted.id]
+    run(world)
+    result = world.store.docs[f"analyses/{submitted.id}"]["result"]
+    followers = len({a for a, b in edges if b == 0})
+    assert result["followers_total"] == followers
+    assert result["followers_analyzed"] == min(3, followers)  # the one chain: FakeGraph pages of 3
+    assert result["coverage"] == pytest.approx(result["followers_analyzed"] / followers, abs=1e-6)

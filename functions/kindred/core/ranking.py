@@ -7,6 +7,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kindred.core.accounts import AccountProfile
+
 
 @dataclass(frozen=True)
 class Popular:
@@ -14,15 +16,6 @@ class Popular:
 
     id: str
     overlap: int
-
-
-@dataclass(frozen=True)
-class Profile:
-    id: str
-    handle: str
-    display_name: str
-    followers_count: int
-    avatar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +48,10 @@ def cosine(overlap: int, followers_analyzed: int, followers_count: int) -> float
 
 
 def rank_similar(
-    popular: Sequence[Popular], profiles: dict[str, Profile], followers_analyzed: int, limit: int
+    popular: Sequence[Popular],
+    profiles: dict[str, AccountProfile],
+    followers_analyzed: int,
+    limit: int,
 ) -> list[Similar]:
     """Score each candidate whose profile is known; best first, ties by overlap, then id.
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
 
 from kindred.core import names
+from kindred.core.accounts import AccountProfile
 from kindred.core.cost import Meter
 from kindred.core.errors import FailedForGood
 from kindred.core.options import options_from_stored
-from kindred.core.ranking import Popular, Profile, rank_similar
+from kindred.core.ranking import Popular, rank_similar
 from kindred.services.deps import Deps
 
 
@@ -26,9 +28,7 @@ def profiles_step(deps: Deps, payload: dict[str, Any]) -> None:
         profiles = []  # the batch is recorded empty; ranking goes on without those candidates
     deps.blobs.write(
         names.profiles_blob(analysis, batch),
-        json.dumps(
-            [[p.id, p.handle, p.display_name, p.followers_count, p.avatar] for p in profiles]
-        ).encode(),
+        json.dumps([dataclasses.astuple(profile) for profile in profiles]).encode(),
     )
     cost = Meter.from_dict(payload["cost"]).add(deps.meter)
     cost.tasks += 1
@@ -54,10 +54,9 @@ def rank_step(deps: Deps, payload: dict[str, Any]) -> None:
     summary = json.loads(deps.blobs.read(names.popular_blob(analysis)))
     profiles = {}
     for batch in range(payload.get("batches", 0)):
-        for pid, handle, display_name, followers, avatar in json.loads(
-            deps.blobs.read(names.profiles_blob(analysis, batch))
-        ):
-            profiles[pid] = Profile(pid, handle, display_name, followers, avatar)
+        for fields in json.loads(deps.blobs.read(names.profiles_blob(analysis, batch))):
+            profile = AccountProfile(*fields)
+            profiles[profile.id] = profile
     popular = [Popular(pid, overlap) for pid, overlap in summary["popular"]]
     similar = rank_similar(popular, profiles, summary["followers_analyzed"], options.results)
     now = deps.clock.now()
