@@ -13,13 +13,14 @@ from typing import Any
 
 from kindred.core import names, tally
 from kindred.core.cost import Meter
-from kindred.core.errors import FailedForGood, NotFound
+from kindred.core.errors import FailedForGood, NotFound, RetryLater
 from kindred.core.options import options_from_stored
 from kindred.core.pagination import PageState, advance, page_size
 from kindred.services.deps import Deps
 
 SPILL_BYTES = 48_000  # an encoded tally past this goes to Cloud Storage (payload budget: 100 KB)
-FAN_IN_READS = 2  # the fan-in check: read the analysis, count its groups
+FAN_IN_READS = 2  # the fan-in check: read the followers record, count the groups
+GIVE_UP_AFTER = 5  # failed deliveries of one follows page before its follower is skipped
 
 
 def followers_step(deps: Deps, payload: dict[str, Any]) -> None:
@@ -98,6 +99,11 @@ def follows_step(deps: Deps, payload: dict[str, Any]) -> None:
         page = graph.follows(follower, state.cursor, limit)
     except (FailedForGood, NotFound) as error:
         skipped[getattr(error, "reason", "not_found")] += 1
+        done, state = True, PageState()
+    except RetryLater as error:
+        if error.retry_at is not None or payload.get("attempt", 0) < GIVE_UP_AFTER:
+            raise
+        skipped["upstream_error"] += 1  # retried enough: record this follower and go on
         done, state = True, PageState()
     else:
         step = advance(state, len(page.accounts), page.cursor, options.max_follows_per_follower)

@@ -10,9 +10,10 @@ from typing import Any
 from kindred.core import names
 from kindred.core.accounts import AccountProfile
 from kindred.core.cost import Meter
-from kindred.core.errors import FailedForGood
+from kindred.core.errors import FailedForGood, RetryLater
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import Popular, rank_similar
+from kindred.services.crawl import GIVE_UP_AFTER
 from kindred.services.deps import Deps
 
 
@@ -24,6 +25,10 @@ def profiles_step(deps: Deps, payload: dict[str, Any]) -> None:
     batch_ids = ids[batch * graph.max_batch : (batch + 1) * graph.max_batch]
     try:
         profiles = graph.profiles(batch_ids)
+    except RetryLater as error:
+        if error.retry_at is not None or payload.get("attempt", 0) < GIVE_UP_AFTER:
+            raise
+        profiles = []  # retried enough: the batch is recorded empty, ranking goes on
     except FailedForGood:
         profiles = []  # the batch is recorded empty; ranking goes on without those candidates
     deps.blobs.write(

@@ -6,6 +6,9 @@ was recorded), 503 try again later with the queue's backoff.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import flask
 
 from kindred import bootstrap
@@ -13,6 +16,7 @@ from kindred.core.errors import FailedForGood, NotFound, RetryLater
 from kindred.services.aggregate import aggregate_step
 from kindred.services.crawl import followers_step, follows_step
 from kindred.services.rank import profiles_step, rank_step
+from kindred.services.retry import wait_for_window
 from kindred.web.responses import error_response, json_response, log
 
 STEPS = {
@@ -24,7 +28,37 @@ STEPS = {
 }
 
 
+class RecentlyDone:
+    """Task names this instance finished, so a repeated delivery is answered without work.
+
+    Cloud Tasks delivers at least once; the second copy of a finished step would only repeat
+    its upstream call and have its continuation refused. An instance remembers the last
+    `size` names it completed; a copy that lands on another instance is still harmless.
+    """
+
+    def __init__(self, size: int = 100_000):
+        self.size = size
+        self.names: OrderedDict[str, None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __contains__(self, name: str) -> bool:
+        with self.lock:
+            return name in self.names
+
+    def add(self, name: str) -> None:
+        with self.lock:
+            self.names[name] = None
+            while len(self.names) > self.size:
+                self.names.popitem(last=False)
+
+
+DONE = RecentlyDone()
+
+
 def handle(request: flask.Request) -> flask.Response:
+    task = request.headers.get("X-CloudTasks-TaskName", "")
+    if task and task in DONE:
+        return json_response({"duplicate": task}, 200)
     step = STEPS.get(request.path.strip("/"))
     payload = request.get_json(silent=True)
     if step is None or not isinstance(payload, dict) or "analysis" not in payload:
@@ -32,12 +66,20 @@ def handle(request: flask.Request) -> flask.Response:
         log.error("dropped a malformed task: %s %s", request.path, request.data[:200])
         return json_response({"dropped": "malformed task"}, 200)
     deps = bootstrap.deps()
+    payload["attempt"] = int(request.headers.get("X-CloudTasks-TaskRetryCount", 0))
     try:
         step(deps, payload)
     except RetryLater as error:
+        queue = request.headers.get("X-CloudTasks-QueueName", "")
+        name = request.path.strip("/")
+        waiting = error.retry_at and queue and task
+        if waiting and wait_for_window(deps, queue, task, name, payload, error.retry_at):
+            return json_response({"waiting_until": error.retry_at}, 200)
         log.warning("step %s of %s will be retried: %s", request.path, payload["analysis"], error)
         return error_response(503, "retry_later", str(error))
     except (FailedForGood, NotFound) as error:
         log.error("step %s of %s failed for good: %s", request.path, payload["analysis"], error)
         return json_response({"failed": str(error)}, 200)
+    if task:
+        DONE.add(task)
     return json_response({"ok": True, "cost": deps.meter.as_dict()})
