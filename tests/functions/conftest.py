@@ -1,17 +1,8 @@
-"""Handlers run in-process, through the same Flask app functions-framework serves them with."""
-
 from __future__ import annotations
 
-import functions_framework
 import pytest
 from flask.testing import FlaskClient
-
-from kindred_infra import paths
-
-
-def function_client(target: str) -> FlaskClient:
-    app = functions_framework.create_app(target, str(paths.FUNCTIONS_SOURCE / "main.py"))
-    return app.test_client()
+from support.functions import function_client
 
 
 @pytest.fixture

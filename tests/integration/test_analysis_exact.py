@@ -8,19 +8,7 @@ import math
 import pytest
 from support import expected
 from support.api import analyse, call
-
-CASES = {
-    "largest, capped": (115485051, {"max_followers": 400, "max_follows_per_follower": 60}),
-    "mid-size": (6017542, {"top_candidates": 120, "results": 30}),
-    "no followers": (54226675, {}),
-    "follows itself": (858051, {"max_follows_per_follower": 20}),
-}
-DEFAULTS = {
-    "max_followers": 100_000,
-    "max_follows_per_follower": 5_000,
-    "top_candidates": 300,
-    "results": 50,
-}
+from support.expected import CASES, DEFAULTS, minimum_calls
 
 
 @pytest.fixture(scope="module")
@@ -50,23 +38,6 @@ def test_the_result_equals_the_direct_computation(fast_stack, edge_list, case):
     spent = graph_stats(fast_stack)["requests"] - stats_before["requests"]
     assert result["cost"]["upstream_calls"] == minimum_calls(edge_list, account, options) == spent
     assert result["cost"]["firestore_writes"] <= 7 + math.ceil(want["followers_analyzed"] / 100)
-
-
-def minimum_calls(edge_list, account: int, options: dict) -> int:
-    """Submit's lookup + follower pages + follows pages + profile batches."""
-    audience = edge_list.followers.get(account, [])[: options["max_followers"]]
-    follower_pages = max(1, math.ceil(len(audience) / 100))
-    follows_pages = sum(
-        max(
-            1,
-            math.ceil(
-                min(len(edge_list.follows.get(f, [])), options["max_follows_per_follower"]) / 100
-            ),
-        )
-        for f in audience
-    )
-    candidates = len(expected.expected(edge_list, account, options)["popular"])
-    return 1 + follower_pages + follows_pages + math.ceil(candidates / 25)
 
 
 def graph_stats(stack: dict) -> dict:

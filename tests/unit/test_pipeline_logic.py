@@ -8,7 +8,7 @@ import random
 from collections import Counter
 
 import pytest
-from fakes import World
+from support.fakes import World
 
 from kindred.core.options import AnalysisOptions
 from kindred.services import crawl

@@ -101,7 +101,7 @@ def follows_step(deps: Deps, payload: dict[str, Any]) -> None:
         skipped[getattr(error, "reason", "not_found")] += 1
         done, state = True, PageState()
     except RetryLater as error:
-        if error.retry_at is not None or payload.get("attempt", 0) < GIVE_UP_AFTER:
+        if error.retry_at is not None or deps.attempt < GIVE_UP_AFTER:
             raise
         skipped["upstream_error"] += 1  # retried enough: record this follower and go on
         done, state = True, PageState()

@@ -19,3 +19,4 @@ class Deps:
     graph: Callable[[str], GraphSource]  # provider name -> its graph source
     clock: Clock
     meter: Meter
+    attempt: int = 0  # earlier failed deliveries of the task this invocation serves

@@ -26,7 +26,7 @@ def profiles_step(deps: Deps, payload: dict[str, Any]) -> None:
     try:
         profiles = graph.profiles(batch_ids)
     except RetryLater as error:
-        if error.retry_at is not None or payload.get("attempt", 0) < GIVE_UP_AFTER:
+        if error.retry_at is not None or deps.attempt < GIVE_UP_AFTER:
             raise
         profiles = []  # retried enough: the batch is recorded empty, ranking goes on
     except FailedForGood:

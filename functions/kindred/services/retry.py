@@ -12,6 +12,7 @@ from typing import Any
 
 from kindred.services.deps import Deps
 
+WAIT_KEYS = ("waits", "task_base")  # delivery bookkeeping: never passed on to continuations
 MAX_WAITS = 50  # past this many windows the step lets the queue's own retry policy take over
 SPREAD_SECONDS = 2.0
 

@@ -16,7 +16,7 @@ from kindred.core.errors import FailedForGood, NotFound, RetryLater
 from kindred.services.aggregate import aggregate_step
 from kindred.services.crawl import followers_step, follows_step
 from kindred.services.rank import profiles_step, rank_step
-from kindred.services.retry import wait_for_window
+from kindred.services.retry import WAIT_KEYS, wait_for_window
 from kindred.web.responses import error_response, json_response, log
 
 STEPS = {
@@ -66,14 +66,15 @@ def handle(request: flask.Request) -> flask.Response:
         log.error("dropped a malformed task: %s %s", request.path, request.data[:200])
         return json_response({"dropped": "malformed task"}, 200)
     deps = bootstrap.deps()
-    payload["attempt"] = int(request.headers.get("X-CloudTasks-TaskRetryCount", 0))
+    deps.attempt = int(request.headers.get("X-CloudTasks-TaskRetryCount", 0))
+    waited = {key: payload.pop(key) for key in WAIT_KEYS if key in payload}
     try:
         step(deps, payload)
     except RetryLater as error:
         queue = request.headers.get("X-CloudTasks-QueueName", "")
         name = request.path.strip("/")
         waiting = error.retry_at and queue and task
-        if waiting and wait_for_window(deps, queue, task, name, payload, error.retry_at):
+        if waiting and wait_for_window(deps, queue, task, name, payload | waited, error.retry_at):
             return json_response({"waiting_until": error.retry_at}, 200)
         log.warning("step %s of %s will be retried: %s", request.path, payload["analysis"], error)
         return error_response(503, "retry_later", str(error))

@@ -1,0 +1,51 @@
+"""Under upstream faults and duplicated deliveries, every analysis finishes with exactly the
+fault-free answer, within the call budget (issue C's 1.25x)."""
+
+from __future__ import annotations
+
+import pytest
+from support import expected
+from support.api import analyse, call
+from support.expected import CASES, DEFAULTS, minimum_calls
+from support.stack import free_stack_ports, speed_up
+
+from kindred_infra import stack
+from kindred_infra.stack.control import read_env_file
+
+
+@pytest.fixture(scope="module")
+def faulty_stack(tmp_path_factory):
+    options = stack.StackOptions(
+        home=tmp_path_factory.mktemp("faulty"),
+        ports=free_stack_ports(),
+        rate_limit="0",
+        faults=0.1,
+        fault_seed=7,
+        duplicates=0.1,
+    )
+    stack.up(options)
+    try:
+        yield speed_up(read_env_file(options.home))
+    finally:
+        stack.down(options.home)
+
+
+@pytest.mark.parametrize("case", ["largest, capped", "mid-size", "follows itself"])
+def test_faults_and_duplicates_change_nothing_in_the_result(faulty_stack, case):
+    account, options = CASES[case]
+    options = {**DEFAULTS, **options}
+    edge_list = expected.load()
+    before = call("GET", faulty_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]
+    result = analyse(faulty_stack["KINDRED_API_URL"], f"u{account}.ego-twitter.test", options, 600)
+    after = call("GET", faulty_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]
+    want = expected.expected(edge_list, account, options)
+
+    assert result["coverage"] == 1.0, result["skipped"]
+    assert [(p["id"], p["overlap"]) for p in result["popular"]] == want["popular"]
+    assert [(s["id"], s["overlap"]) for s in result["similar"]] == [
+        (row[0], row[3]) for row in want["similar"]
+    ]
+    spent = after["requests"] - before["requests"]
+    minimum = minimum_calls(edge_list, account, options)
+    assert after["errors_injected"] > before["errors_injected"]  # the faults did happen
+    assert spent <= 1.25 * minimum, f"{spent} calls for a minimum of {minimum}"
