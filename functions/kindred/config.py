@@ -29,6 +29,8 @@ class Settings:
     max_running: int = 3  # analyses crawling at once
     stale_seconds: float = 1800.0  # no progress for this long: the sweeper moves a job on
     recent_seconds: float = 86400.0  # a finished analysis this recent answers a new request
+    api_keys: tuple[str, ...] = ()  # who may submit; none configured: nobody may
+    max_running_per_client: int = 3
     upstream_rates: tuple[tuple[str, float], ...] = (("local", 20.0), ("bluesky", 9.0))
 
     def provider_url(self, provider: str) -> str:
@@ -68,6 +70,12 @@ class Settings:
             max_running=int(env.get("KINDRED_MAX_RUNNING", defaults.max_running)),
             stale_seconds=float(env.get("KINDRED_STALE_SECONDS", defaults.stale_seconds)),
             recent_seconds=float(env.get("KINDRED_RECENT_SECONDS", defaults.recent_seconds)),
+            api_keys=tuple(
+                key.strip()
+                for key in env.get("KINDRED_API_KEYS", env.get("KINDRED_API_KEY", "")).split(",")
+                if key.strip()
+            ),
+            max_running_per_client=int(env.get("KINDRED_MAX_RUNNING_PER_CLIENT", 3)),
             upstream_rates=(
                 ("local", float(env.get("KINDRED_LOCAL_RATE", 20.0))),
                 ("bluesky", float(env.get("KINDRED_BLUESKY_RATE", 9.0))),

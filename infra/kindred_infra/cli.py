@@ -177,7 +177,11 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     from kindred_infra import render
     from kindred_infra.client import ApiError, KindredApi
 
-    api = KindredApi(api_url or read_env_file(_home(home)).get("KINDRED_API_URL", ""))
+    env = read_env_file(_home(home))
+    api = KindredApi(
+        api_url or env.get("KINDRED_API_URL", ""),
+        os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
+    )
     if not api.base_url:
         raise click.ClickException("no stack is running here: `kindred up` starts one")
     chosen = {name: value for name, value in options.items() if value is not None}

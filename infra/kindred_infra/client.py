@@ -17,6 +17,7 @@ class ApiError(RuntimeError):
 @dataclass(frozen=True)
 class KindredApi:
     base_url: str
+    api_key: str = ""
     timeout: float = 30.0
 
     def submit(self, account: str, provider: str, options: dict[str, int]) -> dict[str, Any]:
@@ -54,7 +55,10 @@ class KindredApi:
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = self.base_url.rstrip("/") + path
         try:
-            response = requests.request(method, url, timeout=self.timeout, **kwargs)
+            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            response = requests.request(
+                method, url, timeout=self.timeout, headers=headers, **kwargs
+            )
         except requests.RequestException as error:
             raise ApiError(
                 f"cannot reach the kindred API at {self.base_url} ({type(error).__name__}); "

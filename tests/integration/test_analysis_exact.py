@@ -21,7 +21,7 @@ def test_the_result_equals_the_direct_computation(fast_stack, edge_list, case):
     account, options = CASES[case]
     options = {**DEFAULTS, **options}
     stats_before = graph_stats(fast_stack)
-    result = analyse(fast_stack["KINDRED_API_URL"], f"u{account}.ego-twitter.test", options)
+    result = analyse(fast_stack, f"u{account}.ego-twitter.test", options)
     want = expected.expected(edge_list, account, options)
 
     assert result["followers_analyzed"] == want["followers_analyzed"]

@@ -36,7 +36,7 @@ def test_faults_and_duplicates_change_nothing_in_the_result(faulty_stack, case):
     options = {**DEFAULTS, **options}
     edge_list = expected.load()
     before = call("GET", faulty_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]
-    result = analyse(faulty_stack["KINDRED_API_URL"], f"u{account}.ego-twitter.test", options, 600)
+    result = analyse(faulty_stack, f"u{account}.ego-twitter.test", options, 600)
     after = call("GET", faulty_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]
     want = expected.expected(edge_list, account, options)
 

@@ -22,10 +22,13 @@ def call(method: str, url: str, body: Any = None, headers: dict | None = None) -
         return error.code, json.loads(error.read() or b"null")
 
 
-def analyse(api_url: str, account: str, options: dict, timeout: float = 240) -> dict:
+def analyse(stack: dict, account: str, options: dict, timeout: float = 240) -> dict:
     """Submit and wait for the result; fails with the last status if it does not finish."""
     status, submitted = call(
-        "POST", f"{api_url}/analyses", {"account": account, "options": options}
+        "POST",
+        f"{stack['KINDRED_API_URL']}/analyses",
+        {"account": account, "options": options},
+        {"Authorization": f"Bearer {stack['KINDRED_API_KEY']}"},
     )
     assert status in (200, 202), submitted
     deadline = time.monotonic() + timeout

@@ -41,3 +41,11 @@ class FailedForGood(KindredError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TooBusy(KindredError):
+    """The caller already has as many analyses running as it may (HTTP 429)."""
+
+
+class Unauthorized(KindredError):
+    """No API key, or one that is not configured (HTTP 401)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from kindred.core import names
 from kindred.core.cost import Meter
-from kindred.core.errors import InvalidInput
+from kindred.core.errors import InvalidInput, TooBusy
 from kindred.core.options import AnalysisOptions, parse_options
 from kindred.core.pagination import PageState
 from kindred.services.deps import Deps
@@ -48,17 +48,26 @@ def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, Anal
     return account.strip().lstrip("@"), provider, parse_options(body.get("options"))
 
 
-def submit(deps: Deps, account: str, provider: str, options: AnalysisOptions) -> Submitted:
+def submit(
+    deps: Deps, account: str, provider: str, options: AnalysisOptions, client: str = "local"
+) -> Submitted:
     """Look the account up (NotFound / FailedForGood if it cannot be analysed), then queue it.
 
     An analysis of the same account with the same options that is running, or finished
-    within `recent_seconds`, is returned instead of a new one.
+    within `recent_seconds`, is returned instead of a new one. Raises TooBusy when the
+    client already has `max_running_per_client` analyses queued or running.
     """
     target = deps.graph(provider).profile(account)
     key = _key(provider, target.id, options)
     existing = _recent(deps, key)
     if existing:
         return Submitted(existing[0], existing[1]["status"], existing=True)
+    active = [("client", "==", client), ("status", "in", ["queued", *RUNNING])]
+    if deps.store.count(names.ANALYSES, active) >= deps.settings.max_running_per_client:
+        raise TooBusy(
+            f"you have {deps.settings.max_running_per_client} analyses queued or running; "
+            "wait for one to finish"
+        )
     analysis = secrets.token_urlsafe(16).replace("_", "x").replace("-", "y")
     now = deps.clock.now()
     cost = Meter.from_dict(deps.meter.as_dict())
@@ -68,6 +77,7 @@ def submit(deps: Deps, account: str, provider: str, options: AnalysisOptions) ->
         {
             "id": analysis,
             "key": key,
+            "client": client,
             "provider": provider,
             "account": {
                 "id": target.id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import flask
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as NoRoute
@@ -12,6 +14,7 @@ from kindred.core.errors import InvalidInput, KindredError
 from kindred.services import reports
 from kindred.services.submit import parse_request, submit
 from kindred.web import html
+from kindred.web.auth import client_of
 from kindred.web.responses import error_response, from_error, json_response
 
 MAX_BODY_BYTES = 16 * 1024
@@ -19,6 +22,7 @@ MAX_BODY_BYTES = 16 * 1024
 ROUTES = Map(
     [
         Rule("/healthz", endpoint="health", methods=["GET"]),
+        Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
         Rule("/analyses", endpoint="submit", methods=["POST"]),
         Rule("/analyses/<analysis>", endpoint="status", methods=["GET"]),
         Rule("/analyses/<analysis>/results", endpoint="results", methods=["GET"]),
@@ -46,9 +50,15 @@ def health(request: flask.Request) -> flask.Response:
     return json_response({"status": "ok", "version": __version__})
 
 
+def openapi(request: flask.Request) -> flask.Response:
+    return flask.make_response(OPENAPI.read_bytes(), 200, {"content-type": "application/json"})
+
+
 def create(request: flask.Request) -> flask.Response:
-    account, provider, options = parse_request(_json_body(request), bootstrap.settings().providers)
-    submitted = submit(bootstrap.deps(), account, provider, options)
+    settings = bootstrap.settings()
+    client = client_of(request, settings.api_keys)
+    account, provider, options = parse_request(_json_body(request), settings.providers)
+    submitted = submit(bootstrap.deps(), account, provider, options, client)
     base = request.url_root.rstrip("/")
     body = {
         "id": submitted.id,
@@ -88,4 +98,11 @@ def _json_body(request: flask.Request) -> object:
     return body
 
 
-ENDPOINTS = {"health": health, "submit": create, "status": status, "results": results}
+OPENAPI = Path(__file__).with_name("openapi.json")
+ENDPOINTS = {
+    "openapi": openapi,
+    "health": health,
+    "submit": create,
+    "status": status,
+    "results": results,
+}

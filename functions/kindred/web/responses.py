@@ -7,7 +7,15 @@ from typing import Any
 
 import flask
 
-from kindred.core.errors import FailedForGood, InvalidInput, KindredError, NotFound, RetryLater
+from kindred.core.errors import (
+    FailedForGood,
+    InvalidInput,
+    KindredError,
+    NotFound,
+    RetryLater,
+    TooBusy,
+    Unauthorized,
+)
 
 log = logging.getLogger("kindred")
 
@@ -26,6 +34,12 @@ def error_response(status: int, error: str, message: str, **extra: Any) -> flask
 
 def from_error(error: KindredError) -> flask.Response:
     """4xx for what the caller can mend, 503 for what will pass; never a bare 500."""
+    if isinstance(error, Unauthorized):
+        response = error_response(401, "unauthorized", str(error))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    if isinstance(error, TooBusy):
+        return error_response(429, "too_many_analyses", str(error))
     if isinstance(error, InvalidInput):
         return error_response(400, "invalid_request", str(error), field=error.field)
     if isinstance(error, NotFound):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kindred_infra import paths
@@ -42,6 +43,7 @@ def up(options: StackOptions) -> state.StackRecord:
         raise StackRunning(f"the local stack already runs ({state.state_file(options.home)})")
     state.forget(options.home)
     ensure_firestore_emulator()
+    options = replace(options, api_key=options.api_key or api_key(options.home))
     began = time.monotonic()
     specs = plan(options)
     for spec in specs:
@@ -67,6 +69,16 @@ def up(options: StackOptions) -> state.StackRecord:
     state.save(options.home, record)
     env_file(options.home).write_text(render_env_file(stack_env(options)))
     return record
+
+
+def api_key(home: Path) -> str:
+    """The local stack's API key: made once, kept in `home/api_key` (mode 600)."""
+    path = home / "api_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 def down(home: Path) -> list[str]:

@@ -52,6 +52,7 @@ class StackOptions:
     cron_every: float | None = None  # seconds between local cron calls; None: each function's own
     stale_seconds: float = 1800.0  # the sweeper's patience
     max_running: int = 3
+    api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
 
     @property
     def logs(self) -> Path:
@@ -104,6 +105,7 @@ def stack_env(options: StackOptions) -> dict[str, str]:
         "KINDRED_API_URL": function_url(options, "api"),
         "KINDRED_TASKS_URL": function_url(options, "tasks"),
         "KINDRED_HOME": str(options.home),
+        "KINDRED_API_KEY": options.api_key,
         "KINDRED_STALE_SECONDS": f"{options.stale_seconds:g}",
         "KINDRED_MAX_RUNNING": str(options.max_running),
         "KINDRED_LOCAL_RATE": f"{local_rate:g}",

@@ -1,0 +1,84 @@
+"""Whatever a client sends, the API answers 2xx or a 4xx that explains; never a 5xx.
+
+Hypothesis draws request bodies around the OpenAPI document's Submission schema (valid ones,
+near misses and arbitrary JSON); the use case runs on in-memory fakes, so valid submissions
+go all the way through submit.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.fakes import World
+
+from kindred.core.options import BOUNDS, AnalysisOptions
+from kindred.web import api
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+accounts = st.one_of(
+    st.sampled_from(["a1.test", "a2", "did:plc:abc", "@a3", "nobody.test", "", "a" * 300]),
+    st.text(max_size=40),
+    json_values,
+)
+option_values = st.one_of(st.integers(min_value=-5, max_value=2_000_000), json_values)
+options = st.one_of(
+    st.dictionaries(
+        st.sampled_from(
+            ["max_followers", "max_follows_per_follower", "top_candidates", "results", "depth"]
+        ),
+        option_values,
+        max_size=4,
+    ),
+    json_values,
+)
+bodies = st.one_of(
+    st.fixed_dictionaries(
+        {"account": accounts},
+        optional={"provider": st.sampled_from(["local", "bluesky", "x", 3]), "options": options},
+    ),
+    json_values,
+)
+
+
+@pytest.fixture
+def fake_world(monkeypatch):
+    world = World([(n, n % 3 + 1) for n in range(1, 12)])
+    world.settings = world.settings.__class__(api_keys=("k",), max_running_per_client=1000)
+    monkeypatch.setattr(api.bootstrap, "deps", world.deps)
+    return world
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=bodies)
+def test_no_submission_body_gets_a_5xx(api_client, fake_world, body):
+    response = api_client.post("/analyses", data=json.dumps(body), content_type="application/json")
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        assert response.get_json()["message"]
+
+
+def test_the_openapi_document_is_served_and_describes_the_submission(api_client):
+    document = api_client.get("/openapi.json").get_json()
+    schema = document["components"]["schemas"]
+    assert set(schema["Options"]["properties"]) == {
+        "max_followers",
+        "max_follows_per_follower",
+        "top_candidates",
+        "results",
+    }
+    for name, (low, high) in BOUNDS.items():
+        described = schema["Options"]["properties"][name]
+        assert (described["minimum"], described["maximum"]) == (low, high)
+        assert described["default"] == getattr(AnalysisOptions(), name)
+    assert "/analyses" in document["paths"]
