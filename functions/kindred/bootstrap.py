@@ -54,7 +54,9 @@ def deps(config: Settings | None = None) -> Deps:
             meter,
             config.service_account,
         ),
-        graph=lambda provider: BlueskyGraph(config.provider_url(provider), meter, _http_session()),
+        graph=lambda provider: BlueskyGraph(
+            config.provider_url(provider), meter, _http_session(), config.upstream_timeout
+        ),
         clock=SystemClock(),
         meter=meter,
     )

@@ -22,6 +22,8 @@ def faulty_stack(tmp_path_factory):
         faults=0.1,
         fault_seed=7,
         duplicates=0.1,
+        upstream_timeout=2.0,  # a "slow" answer still outlasts the client, in less suite time
+        slow_seconds=3.0,
     )
     stack.up(options)
     try:

@@ -16,8 +16,6 @@ from kindred.core.cost import Meter
 from kindred.core.errors import FailedForGood, NotFound, RetryLater
 from kindred.ports import Account, AccountProfile, Page
 
-TIMEOUT_SECONDS = 10.0
-
 # Bluesky's `error` names for accounts that exist but cannot be read, and the skip reason.
 UNREADABLE = {
     "AccountTakedown": "suspended",
@@ -35,10 +33,17 @@ class BlueskyGraph:
     max_page = 100
     max_batch = 25
 
-    def __init__(self, base_url: str, meter: Meter, session: requests.Session | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        meter: Meter,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ):
         self.base_url = base_url.rstrip("/")
         self.meter = meter
         self.session = session or requests.Session()
+        self.timeout = timeout
 
     def profile(self, actor: str) -> AccountProfile:
         return _profile(self._get("app.bsky.actor.getProfile", {"actor": actor}))
@@ -71,7 +76,7 @@ class BlueskyGraph:
         self.meter.upstream_calls += 1
         try:
             response = self.session.get(
-                f"{self.base_url}/xrpc/{method}", params=params, timeout=TIMEOUT_SECONDS
+                f"{self.base_url}/xrpc/{method}", params=params, timeout=self.timeout
             )
         except requests.RequestException as error:
             raise RetryLater(f"{method}: {type(error).__name__}: {error}") from error

@@ -52,6 +52,8 @@ class StackOptions:
     cron_every: float | None = None  # seconds between local cron calls; None: each function's own
     stale_seconds: float = 1800.0  # the sweeper's patience
     max_running: int = 3
+    upstream_timeout: float = 10.0  # the functions' patience with the graph server
+    slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
 
     @property
@@ -106,6 +108,7 @@ def stack_env(options: StackOptions) -> dict[str, str]:
         "KINDRED_TASKS_URL": function_url(options, "tasks"),
         "KINDRED_HOME": str(options.home),
         "KINDRED_API_KEY": options.api_key,
+        "KINDRED_UPSTREAM_TIMEOUT": f"{options.upstream_timeout:g}",
         "KINDRED_STALE_SECONDS": f"{options.stale_seconds:g}",
         "KINDRED_MAX_RUNNING": str(options.max_running),
         "KINDRED_LOCAL_RATE": f"{local_rate:g}",
@@ -187,6 +190,8 @@ def plan(options: StackOptions) -> list[PartSpec]:
                 str(options.faults),
                 "--fault-seed",
                 str(options.fault_seed),
+                "--slow-seconds",
+                f"{options.slow_seconds:g}",
                 *graph_args,
             ),
             f"http://{host}:{ports.graph}",
