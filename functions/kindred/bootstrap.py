@@ -11,6 +11,7 @@ from functools import cache
 
 import requests
 
+from kindred.adapters import webhook
 from kindred.adapters.bluesky import BlueskyGraph
 from kindred.adapters.clients import firestore_client, storage_client, tasks_client
 from kindred.adapters.cloud_tasks import CloudTaskQueue
@@ -59,4 +60,6 @@ def deps(config: Settings | None = None) -> Deps:
         ),
         clock=SystemClock(),
         meter=meter,
+        resolve=webhook.resolve,
+        notify=webhook.notify,
     )

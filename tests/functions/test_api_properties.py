@@ -7,6 +7,7 @@ go all the way through submit.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 import pytest
@@ -43,17 +44,40 @@ options = st.one_of(
 bodies = st.one_of(
     st.fixed_dictionaries(
         {"account": accounts},
-        optional={"provider": st.sampled_from(["local", "bluesky", "x", 3]), "options": options},
+        optional={
+            "provider": st.sampled_from(["local", "bluesky", "x", 3]),
+            "options": options,
+            "callback_url": st.one_of(
+                st.sampled_from(
+                    ["http://127.0.0.1/", "http://169.254.169.254/", "https://hooks.example/x"]
+                ),
+                json_values,
+            ),
+        },
     ),
     json_values,
 )
+
+
+def _literal(host: str) -> list[str]:
+    """What a resolver answers for an IP literal; nothing for any other name."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        return []
 
 
 @pytest.fixture
 def fake_world(monkeypatch):
     world = World([(n, n % 3 + 1) for n in range(1, 12)])
     world.settings = world.settings.__class__(api_keys=("k",), max_running_per_client=1000)
-    monkeypatch.setattr(api.bootstrap, "deps", world.deps)
+
+    def deps():
+        made = world.deps()
+        made.resolve = lambda host: {"hooks.example": ["93.184.216.34"]}.get(host, _literal(host))
+        return made
+
+    monkeypatch.setattr(api.bootstrap, "deps", deps)
     return world
 
 
@@ -82,3 +106,31 @@ def test_the_openapi_document_is_served_and_describes_the_submission(api_client)
         assert (described["minimum"], described["maximum"]) == (low, high)
         assert described["default"] == getattr(AnalysisOptions(), name)
     assert "/analyses" in document["paths"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/",
+        "http://[::1]/",
+        "http://169.254.169.254/computeMetadata/v1/",
+        "http://10.0.0.8/",
+        "http://localhost/",
+        "http://metadata.google.internal/",
+    ],
+)
+def test_a_callback_that_would_reach_inside_is_refused_and_creates_nothing(
+    api_client, fake_world, url
+):
+    response = api_client.post("/analyses", json={"account": "a2", "callback_url": url})
+    assert response.status_code == 400 and response.get_json()["field"] == "callback_url"
+    assert not fake_world.store.docs and fake_world.upstream_calls == 0
+
+
+def test_a_public_callback_is_kept_with_the_analysis(api_client, fake_world):
+    response = api_client.post(
+        "/analyses", json={"account": "a2", "callback_url": "https://hooks.example/x"}
+    )
+    assert response.status_code == 202
+    doc = fake_world.store.docs[f"analyses/{response.get_json()['id']}"]
+    assert doc["callback_url"] == "https://hooks.example/x"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kindred.config import Settings
@@ -19,4 +19,6 @@ class Deps:
     graph: Callable[[str], GraphSource]  # provider name -> its graph source
     clock: Clock
     meter: Meter
+    resolve: Callable[[str], Iterable[str]] = lambda host: ()  # host -> its IP addresses
+    notify: Callable[[str, dict], bool] = lambda url, body: False  # callback URL, body -> sent?
     attempt: int = 0  # earlier failed deliveries of the task this invocation serves

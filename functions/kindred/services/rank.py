@@ -109,3 +109,5 @@ def rank_step(deps: Deps, payload: dict[str, Any]) -> None:
         names.analysis_doc(analysis),
         {"status": "done", "finished_at": now, "updated_at": now, "result": result},
     )
+    if doc.get("callback_url"):
+        deps.notify(doc["callback_url"], {"id": analysis, "status": "done"})

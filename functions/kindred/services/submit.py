@@ -12,6 +12,7 @@ from typing import Any
 from kindred.core import names
 from kindred.core.cost import Meter
 from kindred.core.errors import InvalidInput, TooBusy
+from kindred.core.netguard import check_public_url
 from kindred.core.options import AnalysisOptions, parse_options
 from kindred.core.pagination import PageState
 from kindred.services.deps import Deps
@@ -29,10 +30,13 @@ class Submitted:
 
 
 def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, AnalysisOptions]:
-    """(account, provider, options) from a request body; raises InvalidInput."""
+    """(account, provider, options) from a request body; raises InvalidInput.
+
+    The optional `callback_url` is checked by `submit`, which can resolve its host.
+    """
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
-    unknown = sorted(set(body) - {"account", "provider", "options", "priority"})
+    unknown = sorted(set(body) - {"account", "provider", "options", "callback_url"})
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}", unknown[0])
     account = body.get("account")
@@ -49,7 +53,12 @@ def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, Anal
 
 
 def submit(
-    deps: Deps, account: str, provider: str, options: AnalysisOptions, client: str = "local"
+    deps: Deps,
+    account: str,
+    provider: str,
+    options: AnalysisOptions,
+    client: str = "local",
+    callback_url: str | None = None,
 ) -> Submitted:
     """Look the account up (NotFound / FailedForGood if it cannot be analysed), then queue it.
 
@@ -57,6 +66,8 @@ def submit(
     within `recent_seconds`, is returned instead of a new one. Raises TooBusy when the
     client already has `max_running_per_client` analyses queued or running.
     """
+    if callback_url is not None:
+        check_public_url(callback_url, deps.resolve)
     target = deps.graph(provider).profile(account)
     key = _key(provider, target.id, options)
     existing = _recent(deps, key)
@@ -78,6 +89,7 @@ def submit(
             "id": analysis,
             "key": key,
             "client": client,
+            "callback_url": callback_url,
             "provider": provider,
             "account": {
                 "id": target.id,

@@ -57,8 +57,10 @@ def openapi(request: flask.Request) -> flask.Response:
 def create(request: flask.Request) -> flask.Response:
     settings = bootstrap.settings()
     client = client_of(request, settings.api_keys)
-    account, provider, options = parse_request(_json_body(request), settings.providers)
-    submitted = submit(bootstrap.deps(), account, provider, options, client)
+    body = _json_body(request)
+    account, provider, options = parse_request(body, settings.providers)
+    callback = body.get("callback_url") if isinstance(body, dict) else None
+    submitted = submit(bootstrap.deps(), account, provider, options, client, callback)
     base = request.url_root.rstrip("/")
     body = {
         "id": submitted.id,
