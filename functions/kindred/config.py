@@ -29,6 +29,7 @@ class Settings:
     max_running: int = 3  # analyses crawling at once
     stale_seconds: float = 1800.0  # no progress for this long: the sweeper moves a job on
     recent_seconds: float = 86400.0  # a finished analysis this recent answers a new request
+    tasks_token_key: str | None = None  # local stack only: the key its Cloud Tasks signs with
     upstream_timeout: float = 10.0  # seconds before an upstream call counts as failed
     api_keys: tuple[str, ...] = ()  # who may submit; none configured: nobody may
     max_running_per_client: int = 3
@@ -71,6 +72,7 @@ class Settings:
             max_running=int(env.get("KINDRED_MAX_RUNNING", defaults.max_running)),
             stale_seconds=float(env.get("KINDRED_STALE_SECONDS", defaults.stale_seconds)),
             recent_seconds=float(env.get("KINDRED_RECENT_SECONDS", defaults.recent_seconds)),
+            tasks_token_key=env.get("KINDRED_TASKS_TOKEN_KEY") or None,
             upstream_timeout=float(env.get("KINDRED_UPSTREAM_TIMEOUT", defaults.upstream_timeout)),
             api_keys=tuple(
                 key.strip()

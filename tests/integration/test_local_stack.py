@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.error
 import urllib.request
 
 from support.receiver import receiving
@@ -94,3 +96,36 @@ def test_paging_through_all_followers_of_the_largest_account(local_stack):
         if not cursor:
             break
     assert len(seen) == 3383 == len(set(seen))
+
+
+def forge(url: str, payload: dict, authorization: str | None) -> int:
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")
+    request.add_header("content-type", "application/json")
+    if authorization:
+        request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_task_handlers_refuse_requests_that_did_not_come_from_the_queue(local_stack):
+    from kindred.core.task_tokens import sign_local
+
+    url = local_stack["KINDRED_TASKS_URL"] + "/followers"
+    payload = {"analysis": "forged0000000000", "provider": "local", "target": "x", "group": 0}
+    audience, email = local_stack["KINDRED_TASKS_URL"], local_stack["KINDRED_SERVICE_ACCOUNT"]
+    now = time.time()
+    before = graph_requests(local_stack)
+    assert forge(url, payload, None) == 401
+    assert forge(url, payload, "Bearer " + sign_local(b"not-the-key", audience, email, now)) == 401
+    key = local_stack["KINDRED_TASKS_TOKEN_KEY"].encode()
+    assert forge(url, payload, "Bearer " + sign_local(key, audience, "evil@x", now)) == 401
+    assert forge(url, payload, "Bearer " + sign_local(key, audience, email, now - 7200)) == 401
+    assert graph_requests(local_stack) == before  # no refused request reached the upstream
+
+
+def graph_requests(stack: dict) -> int:
+    with urllib.request.urlopen(stack["KINDRED_GRAPH_URL"] + "/_stats", timeout=10) as response:
+        return json.loads(response.read())["requests"]

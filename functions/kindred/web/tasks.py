@@ -12,12 +12,13 @@ from collections import OrderedDict
 import flask
 
 from kindred import bootstrap
-from kindred.core.errors import FailedForGood, NotFound, RetryLater
+from kindred.core.errors import FailedForGood, NotFound, RetryLater, Unauthorized
 from kindred.services.aggregate import aggregate_step
 from kindred.services.crawl import followers_step, follows_step
 from kindred.services.rank import profiles_step, rank_step
 from kindred.services.retry import WAIT_KEYS, wait_for_window
 from kindred.web.responses import error_response, json_response, log
+from kindred.web.task_auth import verify_task_request
 
 STEPS = {
     "followers": followers_step,
@@ -56,6 +57,11 @@ DONE = RecentlyDone()
 
 
 def handle(request: flask.Request) -> flask.Response:
+    try:
+        verify_task_request(request, bootstrap.settings())
+    except Unauthorized as error:
+        log.warning("refused a task request: %s", error)
+        return error_response(401, "unauthorized", str(error))
     task = request.headers.get("X-CloudTasks-TaskName", "")
     if task and task in DONE:
         return json_response({"duplicate": task}, 200)

@@ -43,7 +43,11 @@ def up(options: StackOptions) -> state.StackRecord:
         raise StackRunning(f"the local stack already runs ({state.state_file(options.home)})")
     state.forget(options.home)
     ensure_firestore_emulator()
-    options = replace(options, api_key=options.api_key or api_key(options.home))
+    options = replace(
+        options,
+        api_key=options.api_key or api_key(options.home),
+        tasks_key=api_key(options.home, "tasks_key"),
+    )
     began = time.monotonic()
     specs = plan(options)
     for spec in specs:
@@ -71,9 +75,9 @@ def up(options: StackOptions) -> state.StackRecord:
     return record
 
 
-def api_key(home: Path) -> str:
-    """The local stack's API key: made once, kept in `home/api_key` (mode 600)."""
-    path = home / "api_key"
+def api_key(home: Path, name: str = "api_key") -> str:
+    """A secret of the local stack: made once, kept in `home/name` (mode 600)."""
+    path = home / name
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)

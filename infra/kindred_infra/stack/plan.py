@@ -55,6 +55,8 @@ class StackOptions:
     upstream_timeout: float = 10.0  # the functions' patience with the graph server
     slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
+    tasks_key: str = ""  # signs the tasks' OIDC-like tokens (the emulator) and checks them
+    service_account: str = "kindred-tasks@kindred-local.iam.gserviceaccount.com"
 
     @property
     def logs(self) -> Path:
@@ -109,6 +111,8 @@ def stack_env(options: StackOptions) -> dict[str, str]:
         "KINDRED_HOME": str(options.home),
         "KINDRED_API_KEY": options.api_key,
         "KINDRED_UPSTREAM_TIMEOUT": f"{options.upstream_timeout:g}",
+        "KINDRED_SERVICE_ACCOUNT": options.service_account,
+        "KINDRED_TASKS_TOKEN_KEY": options.tasks_key,
         "KINDRED_STALE_SECONDS": f"{options.stale_seconds:g}",
         "KINDRED_MAX_RUNNING": str(options.max_running),
         "KINDRED_LOCAL_RATE": f"{local_rate:g}",
@@ -170,6 +174,8 @@ def plan(options: StackOptions) -> list[PartSpec]:
                 str(options.duplicates),
                 "--seed",
                 str(options.fault_seed),
+                "--oidc-key-file",
+                str(options.home / "tasks_key"),
             ),
             f"{host}:{ports.tasks}",
             port=ports.tasks,

@@ -26,6 +26,7 @@ class EmulatorConfig:
     dedup_window: float = DEFAULT_WINDOW
     workers: int = 256  # threads for HTTP deliveries, across all queues
     verbose: bool = False  # log every dispatch
+    oidc_key_file: Path | None = None  # signs OIDC tokens for tasks that ask for one
 
     @property
     def parent(self) -> str:
@@ -57,6 +58,9 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
     )
     parser.add_argument("--workers", type=int, default=256, help="HTTP delivery threads")
     parser.add_argument("--verbose", action="store_true", help="log every dispatch")
+    parser.add_argument(
+        "--oidc-key-file", type=Path, help="key that signs the OIDC tokens tasks ask for"
+    )
     args = parser.parse_args(argv)
     return EmulatorConfig(
         state_dir=args.state_dir,
@@ -68,6 +72,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         duplicates=args.duplicates,
         seed=args.seed,
         dedup_window=args.dedup_window,
+        oidc_key_file=args.oidc_key_file,
         workers=args.workers,
         verbose=args.verbose,
     )

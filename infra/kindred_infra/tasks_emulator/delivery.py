@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from google.cloud import tasks_v2
@@ -17,6 +18,7 @@ from google.cloud import tasks_v2
 from . import names, times
 
 USER_AGENT = "Google-Cloud-Tasks"
+Signer = Callable[[str, str], str]  # (audience, service account email) -> a signed token
 # Headers the service sets itself; a task's own values for these are dropped.
 _OWN = {"host", "content-length", "transfer-encoding", "user-agent", "connection"}
 
@@ -46,8 +48,11 @@ class Outcome:
         return self.status is not None and self.error is None
 
 
-def request_for(task: tasks_v2.Task) -> Request:
-    """The HTTP request for the task's next attempt, with the X-CloudTasks-* headers."""
+def request_for(task: tasks_v2.Task, sign: Signer | None = None) -> Request:
+    """The HTTP request for the task's next attempt, with the X-CloudTasks-* headers.
+
+    With `sign`, a task that asks for an OIDC token gets one, as Cloud Tasks adds it.
+    """
     task_pb = tasks_v2.Task.pb(task)
     spec = task_pb.http_request
     headers = {
@@ -67,6 +72,9 @@ def request_for(task: tasks_v2.Task) -> Request:
             "X-CloudTasks-TaskETA": f"{times.seconds(task_pb.schedule_time):.6f}",
         }
     )
+    if sign is not None and spec.HasField("oidc_token"):
+        audience = spec.oidc_token.audience or spec.url
+        headers["Authorization"] = f"Bearer {sign(audience, spec.oidc_token.service_account_email)}"
     method = tasks_v2.HttpMethod(spec.http_method or tasks_v2.HttpMethod.POST).name
     return Request(method, spec.url, headers, spec.body, times.seconds(task_pb.dispatch_deadline))
 

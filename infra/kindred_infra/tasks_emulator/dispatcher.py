@@ -60,8 +60,10 @@ class Dispatcher:
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
         deliver: Callable[[delivery.Request], delivery.Outcome] = delivery.deliver,
+        sign: delivery.Signer | None = None,
     ) -> None:
         self._store, self._window, self._clock, self._deliver = store, window, clock, deliver
+        self._sign = sign
         self._pool = WorkerPool(workers)
         self._duplicates, self._random = duplicates, random.Random(seed)
         self._cond = threading.Condition()
@@ -186,7 +188,7 @@ class Dispatcher:
         outcome = delivery.Outcome(None, "not sent")
         try:
             started = self._clock()
-            outcome = self._deliver(delivery.request_for(attempt.task))
+            outcome = self._deliver(delivery.request_for(attempt.task, self._sign))
             self._settle(attempt, outcome, started, self._clock())
         except sqlite3.ProgrammingError:  # the store closed under an abandoned delivery
             if not self._stopping:

@@ -7,12 +7,14 @@ through it. Nothing happens until `start()`.
 from __future__ import annotations
 
 import logging
+import time
 from concurrent import futures
+from pathlib import Path
 
 import grpc
 
 from .. import queue_config
-from . import queues, servicer
+from . import delivery, queues, servicer
 from .api import CloudTasksApi
 from .config import EmulatorConfig
 from .dedup import DedupWindow
@@ -53,6 +55,7 @@ class Emulator:
             workers=config.workers,
             duplicates=config.duplicates,
             seed=config.seed,
+            sign=_signer(config.oidc_key_file),
         )
         self._dispatcher.start()
         api = CloudTasksApi(store, self._dispatcher, window)
@@ -75,3 +78,13 @@ class Emulator:
             self._dispatcher.stop(grace)
         if self._store is not None:
             self._store.close()
+
+
+def _signer(key_file: Path | None) -> delivery.Signer | None:
+    """Signs the OIDC tokens tasks ask for, with the stack's key (kindred.core.task_tokens)."""
+    if key_file is None:
+        return None
+    from kindred.core.task_tokens import sign_local
+
+    key = key_file.read_bytes().strip()
+    return lambda audience, email: sign_local(key, audience, email, time.time())
