@@ -17,6 +17,7 @@ from kindred_infra.catalog import FUNCTIONS, Function
 from kindred_infra.queue_config import QueueSpec
 
 RUNTIME = "python311"
+API_KEYS_SECRET = "kindred-api-keys"  # Secret Manager: the comma-separated keys that may submit
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def commands(
     plan = [_bucket(target)]
     plan += [_queue(target, spec) for spec in queues]
     plan += [_function(target, function) for function in functions]
+    plan += [_invoker(target, f) for f in functions if f.trigger != "http"]
     plan += [_cron(target, f) for f in functions if f.trigger == "cron"]
     return plan
 
@@ -97,12 +99,24 @@ def _function(target: Target, function: Function) -> Command:
     access = (
         "--allow-unauthenticated" if function.trigger == "http" else "--no-allow-unauthenticated"
     )
+    secrets = (
+        (f"--set-secrets=KINDRED_API_KEYS={API_KEYS_SECRET}:latest",)
+        if function.trigger == "http"
+        else ()
+    )
     return Command(("gcloud", "functions", "deploy", function.name, "--gen2",
                     f"--project={target.project}", f"--region={target.region}",
                     f"--runtime={RUNTIME}", f"--source={paths.FUNCTIONS_SOURCE}",
                     f"--entry-point={function.target}", "--trigger-http", access,
                     f"--service-account={target.service_account}",
-                    f"--set-env-vars={target.env_vars}"))  # fmt: skip
+                    f"--set-env-vars={target.env_vars}", *secrets))  # fmt: skip
+
+
+def _invoker(target: Target, function: Function) -> Command:
+    """Private functions answer only the service account that Cloud Tasks and Scheduler sign as."""
+    return Command(("gcloud", "functions", "add-invoker-policy-binding", function.name,
+                    f"--project={target.project}", f"--region={target.region}",
+                    f"--member=serviceAccount:{target.service_account}"))  # fmt: skip
 
 
 def _cron(target: Target, function: Function) -> Command:

@@ -42,6 +42,16 @@ def test_every_function_of_the_catalog_is_deployed_gen2_from_the_functions_folde
         assert flags(argv)["source"] == str(paths.FUNCTIONS_SOURCE)
         assert flags(argv)["entry-point"] == function.target
         assert ("--allow-unauthenticated" in argv) == (function.trigger == "http")
+        has_keys = flags(argv).get("set-secrets", "").startswith("KINDRED_API_KEYS=")
+        assert has_keys == (function.trigger == "http")
+
+
+def test_private_functions_answer_only_the_service_account():
+    lines = [shlex.split(line) for line in dry_run_lines() if "add-invoker-policy-binding" in line]
+    private = [function.name for function in FUNCTIONS if function.trigger != "http"]
+    assert [argv[3] for argv in lines] == private
+    for argv in lines:
+        assert flags(argv)["member"] == "serviceAccount:kindred@p1.iam.gserviceaccount.com"
 
 
 def test_cron_functions_get_a_scheduler_job():
