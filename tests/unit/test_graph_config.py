@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kindred_infra.graph_server.config import default_graph_path, parse_config, repo_root
+from kindred_infra import paths
+from kindred_infra.graph_server.config import default_graph_path, parse_config
 from kindred_infra.graph_server.ratelimit import RatePolicy
 
 pytestmark = pytest.mark.unit
@@ -14,9 +15,8 @@ pytestmark = pytest.mark.unit
 
 def test_default_graph_is_beside_the_repository() -> None:
     path = default_graph_path({})
-    root = repo_root(Path(__file__).resolve().parent)
-    assert root is not None and (root / "pyproject.toml").is_file()
-    assert path == root.parent / "shared/datasets/ego-twitter/twitter_combined.txt.gz"
+    assert (paths.REPO / "pyproject.toml").is_file()
+    assert path == paths.REPO.parent / "shared/datasets/ego-twitter/twitter_combined.txt.gz"
 
 
 def test_env_overrides_the_default_and_the_flag_overrides_both(tmp_path: Path) -> None:

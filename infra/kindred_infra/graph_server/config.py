@@ -1,7 +1,7 @@
 """The server's settings, read once from the command line and the environment.
 
-The default graph is found relative to the repository (the folder holding pyproject.toml),
-not the working directory, so `python -m kindred_infra.graph_server` works from anywhere.
+The default graph is the bundled one beside the repository (`kindred_infra.paths`), not one
+relative to the working directory, so `python -m kindred_infra.graph_server` works from anywhere.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kindred_infra import paths
 from kindred_infra.graph_server.faults import KINDS, FaultPlan, parse_kinds
 from kindred_infra.graph_server.identity import dataset_name_from, is_dataset_name
 from kindred_infra.graph_server.ratelimit import RatePolicy
 
 GRAPH_PATH_ENV = "KINDRED_GRAPH_PATH"
-DEFAULT_GRAPH = Path("shared/datasets/ego-twitter/twitter_combined.txt.gz")  # beside the repo
 
 
 @dataclass(frozen=True)
@@ -29,22 +29,9 @@ class ServerConfig:
     faults: FaultPlan
 
 
-def repo_root(start: Path) -> Path | None:
-    """The nearest folder at or above start that holds pyproject.toml."""
-    for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    return None
-
-
 def default_graph_path(environ: Mapping[str, str]) -> Path:
-    """$KINDRED_GRAPH_PATH, else <repo>/../shared/datasets/ego-twitter/twitter_combined.txt.gz."""
-    if environ.get(GRAPH_PATH_ENV):
-        return Path(environ[GRAPH_PATH_ENV])
-    root = repo_root(Path(__file__).resolve().parent)
-    if root is None:
-        raise SystemExit(f"no pyproject.toml above {__file__}: pass --graph or {GRAPH_PATH_ENV}")
-    return root.parent / DEFAULT_GRAPH
+    """$KINDRED_GRAPH_PATH, else the bundled ego-Twitter graph beside the repository."""
+    return Path(environ[GRAPH_PATH_ENV]) if environ.get(GRAPH_PATH_ENV) else paths.DEFAULT_GRAPH
 
 
 def build_parser() -> argparse.ArgumentParser:
