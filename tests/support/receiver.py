@@ -1,72 +1,104 @@
-"""A tiny HTTP server that records what arrives, for tests of what the queue dispatches."""
+"""A recording HTTP receiver: what the queue dispatched, when, and how it was answered."""
 
 from __future__ import annotations
 
+import http.server
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from kindred_infra import process
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops a burst's connections (1 s SYN retry)
 
 
 @dataclass(frozen=True)
 class Arrival:
+    at: float
+    method: str
     path: str
     headers: dict[str, str]
     body: bytes
-    at: float
 
 
 class Receiver:
+    """A threaded HTTP server that records every request and answers as its URL asks:
+    `?fail=N` answers 500 to the first N requests for the path, `?status=S` always answers S,
+    `?sleep=SECONDS` waits before answering."""
+
     def __init__(self) -> None:
         self.arrivals: list[Arrival] = []
-        self._lock = threading.Lock()
-        self.url = ""
+        self.lock = threading.Condition()
+        self.in_flight: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}
+        receiver = self
 
-    def record(self, arrival: Arrival) -> None:
-        with self._lock:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def handle_one(self) -> None:
+                receiver.answer(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_one
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = _Server((process.LOOPBACK, 0), Handler)
+
+    def url(self, path: str, **behaviour: object) -> str:
+        query = urllib.parse.urlencode(behaviour)
+        return f"http://{process.LOOPBACK}:{self.server.server_port}{path}" + (
+            f"?{query}" if query else ""
+        )
+
+    def answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        url = urllib.parse.urlsplit(handler.path)
+        ask = dict(urllib.parse.parse_qsl(url.query))
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        arrival = Arrival(time.time(), handler.command, url.path, dict(handler.headers), body)
+        with self.lock:
             self.arrivals.append(arrival)
+            seen = len(self.at(url.path))
+            self.in_flight[url.path] = self.in_flight.get(url.path, 0) + 1
+            most = max(self.most_in_flight.get(url.path, 0), self.in_flight[url.path])
+            self.most_in_flight[url.path] = most
+            self.lock.notify_all()
+        time.sleep(float(ask.get("sleep", 0)))
+        status = int(ask.get("status", 500 if seen <= int(ask.get("fail", 0)) else 200))
+        with self.lock:
+            self.in_flight[url.path] -= 1
+        handler.send_response(status)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
 
-    def wait_for(self, count: int, timeout: float) -> list[Arrival]:
+    def at(self, path: str) -> list[Arrival]:
+        with self.lock:
+            return [arrival for arrival in self.arrivals if arrival.path == path]
+
+    def wait_for(self, path: str, count: int, timeout: float = 10.0) -> list[Arrival]:
+        """The first `count` arrivals at path; fails if they do not come within timeout."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.arrivals) < count:
-            time.sleep(0.05)
-        return list(self.arrivals)
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # a burst of dispatches must not wait in the listen backlog
+        with self.lock:
+            while len(self.at(path)) < count:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{path}: {len(self.at(path))} of {count} arrived in {timeout} s"
+                self.lock.wait(left)
+            return self.at(path)[:count]
 
 
 @contextmanager
 def receiving() -> Iterator[Receiver]:
+    """A receiver serving on a free loopback port until the block ends."""
     receiver = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            receiver.record(
-                Arrival(self.path, dict(self.headers), self.rfile.read(length), time.monotonic())
-            )
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        do_GET = do_POST
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    ThreadingHTTPServer.request_queue_size = (
-        128  # a burst of dispatches must not wait in the backlog
-    )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:
         yield receiver
     finally:
-        server.shutdown()
-        server.server_close()
+        receiver.server.shutdown()
+        receiver.server.server_close()
