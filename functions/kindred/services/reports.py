@@ -10,6 +10,9 @@ from kindred.core.errors import NotFound
 from kindred.services.deps import Deps
 
 PAGE = 100  # followers per page (one group), as the crawl asks for them
+# A guess until measured: each follower costs a page, some a page more per 100 follows.
+CALLS_PER_GROUP = PAGE * 1.2
+PROFILE_CALLS = 12  # 300 candidates, 25 profiles a call
 
 
 def status(deps: Deps, analysis: str) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def status(deps: Deps, analysis: str) -> dict[str, Any]:
         report["estimated_seconds_left"] = 0
     else:
         rate = deps.settings.upstream_rate(doc["provider"])
-        left = (groups_expected - groups_done) * _calls_per_group(doc) + 12
+        left = (groups_expected - groups_done) * CALLS_PER_GROUP + PROFILE_CALLS
         report["estimated_seconds_left"] = round(left / rate, 1)
     return report
 
@@ -58,11 +61,6 @@ def result(deps: Deps, analysis: str) -> dict[str, Any]:
     if doc["status"] != "done":
         return status(deps, analysis)
     return doc["result"]
-
-
-def _calls_per_group(doc: dict[str, Any]) -> float:
-    """A guess until measured: each follower costs a page, plus a page per 100 more follows."""
-    return PAGE * 1.2
 
 
 def _doc(deps: Deps, analysis: str) -> dict[str, Any]:
