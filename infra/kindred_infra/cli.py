@@ -113,9 +113,23 @@ def up(
 @main.command()
 @home_option
 def down(home: str | None) -> None:
-    """Stop exactly the processes that `kindred up` started."""
+    """Stop exactly the processes that `kindred up` started; their data stays for the next `up`."""
     stopped = stack.down(_home(home))
     click.echo(f"stopped {', '.join(stopped)}" if stopped else "the local stack was not running")
+
+
+@main.command()
+@home_option
+@click.argument("part")
+def restart(home: str | None, part: str) -> None:
+    """Stop one PART of the running stack and start it again (e.g. `function:tasks`)."""
+    try:
+        again = stack.restart(_home(home), part)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    except ServiceFailed as error:
+        raise click.ClickException(f"{part} did not come back: {error}") from error
+    click.echo(f"restarted {again.name} ({again.endpoint}, pid {again.pid})")
 
 
 @main.command()

@@ -6,6 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 
@@ -22,8 +23,8 @@ def call(method: str, url: str, body: Any = None, headers: dict | None = None) -
         return error.code, json.loads(error.read() or b"null")
 
 
-def analyse(stack: dict, account: str, options: dict, timeout: float = 240) -> dict:
-    """Submit and wait for the result; fails with the last status if it does not finish."""
+def submit(stack: dict, account: str, options: dict) -> dict:
+    """POST /analyses with the stack's API key; the 200/202 answer (id, status and results URLs)."""
     status, submitted = call(
         "POST",
         f"{stack['KINDRED_API_URL']}/analyses",
@@ -31,11 +32,27 @@ def analyse(stack: dict, account: str, options: dict, timeout: float = 240) -> d
         {"Authorization": f"Bearer {stack['KINDRED_API_KEY']}"},
     )
     assert status in (200, 202), submitted
+    return submitted
+
+
+def wait_until(submitted: dict, done: Callable[[dict], bool], timeout: float) -> dict:
+    """Poll the analysis's status until `done(status)`; fails with the last status if never."""
     deadline = time.monotonic() + timeout
     report: Any = None
     while time.monotonic() < deadline:
-        _, report = call("GET", submitted["results_url"])
-        if report.get("status") == "done":
+        _, report = call("GET", submitted["status_url"])
+        if done(report):
             return report
-        time.sleep(0.5)
-    raise AssertionError(f"{account} did not finish in {timeout:.0f} s; last status: {report}")
+        time.sleep(0.25)
+    raise AssertionError(f"{submitted['id']} not there in {timeout:.0f} s; last status: {report}")
+
+
+def finished(submitted: dict, timeout: float = 240) -> dict:
+    """The result, once the analysis is done."""
+    wait_until(submitted, lambda report: report.get("status") == "done", timeout)
+    return call("GET", submitted["results_url"])[1]
+
+
+def analyse(stack: dict, account: str, options: dict, timeout: float = 240) -> dict:
+    """Submit and wait for the result; fails with the last status if it does not finish."""
+    return finished(submit(stack, account, options), timeout)

@@ -67,6 +67,21 @@ def expected(graph: EdgeList, target: int, options: dict, dataset: str = "ego-tw
     }
 
 
+def assert_same_answer(result: dict, want: dict) -> None:
+    """The pipeline's result is `want`: every follower counted, the same popular accounts and
+    overlaps, the same similar accounts in the same order, the same scores (to rounding)."""
+    assert result["followers_analyzed"] == want["followers_analyzed"]
+    assert result["coverage"] == 1.0, result.get("skipped")
+    assert [(p["id"], p["overlap"]) for p in result["popular"]] == want["popular"]
+    got = [
+        (s["id"], s["handle"], s["followers_count"], s["overlap"], s["score"])
+        for s in result["similar"]
+    ]
+    assert [row[:4] for row in got] == [row[:4] for row in want["similar"]]
+    for (*_, score), (*_, wanted) in zip(got, want["similar"], strict=True):
+        assert math.isclose(score, wanted, rel_tol=1e-8), (score, wanted)
+
+
 # Accounts of the bundled graph that the integration tests analyse, with low caps for speed.
 CASES = {
     "largest, capped": (115485051, {"max_followers": 400, "max_follows_per_follower": 60}),

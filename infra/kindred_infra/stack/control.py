@@ -75,6 +75,36 @@ def up(options: StackOptions) -> state.StackRecord:
     return record
 
 
+def restart(home: Path, name: str) -> state.RunningPart:
+    """Stop one part of the running stack (if it still runs) and start it again as it was.
+
+    For trying what an instance's death does to work in flight: the other parts carry on, and
+    the restarted part gets the same port, environment and log (appended to).
+    """
+    record = state.load(home)
+    part = next((p for p in record.parts if p.name == name), None) if record else None
+    if record is None or part is None:
+        known = ", ".join(p.name for p in record.parts) if record else "none: no stack runs"
+        raise ValueError(f"no part {name!r} in the local stack (parts: {known})")
+    if state.is_alive(part):
+        stop_pid(part.pid)
+    endpoint = part.endpoint.split("//")[-1] if part.port else None
+    service = Service(
+        part.name,
+        part.argv,
+        Path(part.log),
+        lambda: _answers(part.health_url, endpoint),
+        env=part.env,
+        cwd=Path(part.cwd) if part.cwd else None,
+    )
+    service.start().wait_healthy().detach()
+    assert service.pid is not None
+    again = replace(part, pid=service.pid, start_ticks=state.start_ticks(service.pid))
+    parts = tuple(again if p.name == name else p for p in record.parts)
+    state.save(home, replace(record, parts=parts))
+    return again
+
+
 def api_key(home: Path, name: str = "api_key") -> str:
     """A secret of the local stack: made once, kept in `home/name` (mode 600)."""
     path = home / name
@@ -168,6 +198,9 @@ def _running(spec: PartSpec, service: Service) -> state.RunningPart:
         health_url=spec.health_url,
         port=spec.port,
         log=str(service.log),
+        argv=tuple(spec.argv),
+        env=dict(spec.env),
+        cwd=str(spec.cwd) if spec.cwd else None,
     )
 
 

@@ -82,6 +82,15 @@ class PartSpec:
         return f"KINDRED_{kind.upper()}_PORT"
 
 
+def firestore_snapshot(home: Path) -> Path:
+    """Where the Firestore emulator keeps its documents between `down` and `up`.
+
+    The other parts keep theirs on disk as they go (Storage in `storage/`, Tasks in `tasks/`),
+    so a restarted stack carries on with the analyses it had, as the cloud would.
+    """
+    return home / "firestore.json"
+
+
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
@@ -131,7 +140,13 @@ def plan(options: StackOptions) -> list[PartSpec]:
     parts = [
         PartSpec(
             "firestore",
-            ("node", str(paths.FIRESTORE_EMULATOR_DIR / "server.mjs"), host, str(ports.firestore)),
+            (
+                "node",
+                str(paths.FIRESTORE_EMULATOR_DIR / "server.mjs"),
+                host,
+                str(ports.firestore),
+                str(firestore_snapshot(options.home)),
+            ),
             f"{host}:{ports.firestore}",
             port=ports.firestore,
         ),

@@ -7,7 +7,7 @@ kernel's start time of that pid, so a pid reused by another program is never sig
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
@@ -20,6 +20,10 @@ class RunningPart:
     health_url: str | None
     port: int
     log: str
+    # How it was started, so that `kindred restart PART` starts it again the same way.
+    argv: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,10 @@ def state_file(home: Path) -> Path:
 
 
 def save(home: Path, record: StackRecord) -> None:
+    """Written owner-only: the functions' environments hold the stack's keys."""
     home.mkdir(parents=True, exist_ok=True)
     tmp = state_file(home).with_suffix(".tmp")
+    tmp.touch(mode=0o600)
     tmp.write_text(json.dumps(asdict(record), indent=2))
     tmp.replace(state_file(home))
 
@@ -45,7 +51,9 @@ def load(home: Path) -> StackRecord | None:
         raw = json.loads(state_file(home).read_text())
     except FileNotFoundError:
         return None
-    parts = tuple(RunningPart(**part) for part in raw["parts"])
+    parts = tuple(
+        RunningPart(**{**part, "argv": tuple(part.get("argv", ()))}) for part in raw["parts"]
+    )
     return StackRecord(raw["started_at"], raw["startup_seconds"], parts)
 
 

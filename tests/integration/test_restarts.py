@@ -1,0 +1,88 @@
+"""Instances die and the whole stack restarts in the middle of an analysis: the analysis goes
+on from what the queue and the stores kept, and its answer is the fault-free one."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from support import expected
+from support.api import call, finished, submit, wait_until
+from support.expected import DEFAULTS, minimum_calls
+from support.stack import free_stack_ports, speed_up
+
+from kindred_infra import stack
+from kindred_infra.stack import state
+from kindred_infra.stack.control import read_env_file
+
+ACCOUNT = 115485051  # the largest account, capped so that the crawl lasts some 15 s at 100/s
+OPTIONS = {**DEFAULTS, "max_followers": 1_200, "max_follows_per_follower": 100}
+
+
+@pytest.fixture(scope="module")
+def want():
+    return expected.expected(expected.load(), ACCOUNT, OPTIONS)
+
+
+@pytest.fixture
+def stack_options(tmp_path):
+    options = stack.StackOptions(home=tmp_path / "home", ports=free_stack_ports(), rate_limit="0")
+    stack.up(options)
+    try:
+        yield options
+    finally:
+        stack.down(options.home)
+
+
+def crawled_share_reaches(share: float):
+    """A status predicate: the crawl is under way and at least `share` of its groups are in."""
+
+    def reached(report: dict) -> bool:
+        if report.get("status") in ("aggregating", "profiles", "ranking", "done"):
+            raise AssertionError(f"the crawl ended before {share:.0%}: {report['status']}")
+        return report["status"] == "follows" and report["progress"]["share"] >= share
+
+    return reached
+
+
+def test_a_restart_of_the_whole_stack_mid_crawl_resumes_with_the_same_answer(
+    stack_options, want
+):
+    env = speed_up(read_env_file(stack_options.home))
+    submitted = submit(env, f"u{ACCOUNT}.ego-twitter.test", OPTIONS)
+    at_stop = wait_until(submitted, crawled_share_reaches(0.3), 120)
+
+    stopped = stack.down(stack_options.home)
+    assert "firestore" in stopped and "tasks" in stopped
+    stack.up(stack_options)
+    env = speed_up(read_env_file(stack_options.home))
+    after_restart = call("GET", submitted["status_url"])[1]
+    assert after_restart["progress"]["groups_done"] >= at_stop["progress"]["groups_done"]
+
+    result = finished(submitted, 180)
+    expected.assert_same_answer(result, want)
+    minimum = minimum_calls(expected.load(), ACCOUNT, OPTIONS)
+    print(
+        f"restart at {at_stop['progress']['share']:.0%}: {result['cost']['upstream_calls']} "
+        f"calls for a minimum of {minimum}"
+    )
+
+
+def test_killing_the_tasks_function_mid_step_loses_and_doubles_nothing(stack_options, want):
+    env = speed_up(read_env_file(stack_options.home))
+    submitted = submit(env, f"u{ACCOUNT}.ego-twitter.test", OPTIONS)
+    for share in (0.1, 0.3, 0.5):
+        wait_until(submitted, crawled_share_reaches(share), 120)
+        tasks_function = next(
+            part
+            for part in state.load(stack_options.home).parts
+            if part.name == "function:tasks"
+        )
+        os.killpg(tasks_function.pid, signal.SIGKILL)  # steps in flight die half done
+        stack.restart(stack_options.home, "function:tasks")
+
+    result = finished(submitted, 180)
+    expected.assert_same_answer(result, want)
+    minimum = minimum_calls(expected.load(), ACCOUNT, OPTIONS)
+    print(f"3 kills: {result['cost']['upstream_calls']} calls for a minimum of {minimum}")
