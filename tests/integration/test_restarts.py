@@ -46,9 +46,7 @@ def crawled_share_reaches(share: float):
     return reached
 
 
-def test_a_restart_of_the_whole_stack_mid_crawl_resumes_with_the_same_answer(
-    stack_options, want
-):
+def test_a_restart_of_the_whole_stack_mid_crawl_resumes_with_the_same_answer(stack_options, want):
     env = speed_up(read_env_file(stack_options.home))
     submitted = submit(env, f"u{ACCOUNT}.ego-twitter.test", OPTIONS)
     at_stop = wait_until(submitted, crawled_share_reaches(0.3), 120)
@@ -75,9 +73,7 @@ def test_killing_the_tasks_function_mid_step_loses_and_doubles_nothing(stack_opt
     for share in (0.1, 0.3, 0.5):
         wait_until(submitted, crawled_share_reaches(share), 120)
         tasks_function = next(
-            part
-            for part in state.load(stack_options.home).parts
-            if part.name == "function:tasks"
+            part for part in state.load(stack_options.home).parts if part.name == "function:tasks"
         )
         os.killpg(tasks_function.pid, signal.SIGKILL)  # steps in flight die half done
         stack.restart(stack_options.home, "function:tasks")
