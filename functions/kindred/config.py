@@ -30,6 +30,8 @@ class Settings:
     stale_seconds: float = 1800.0  # no progress for this long: the sweeper moves a job on
     recent_seconds: float = 86400.0  # a finished analysis this recent answers a new request
     tasks_token_key: str | None = None  # local stack only: the key its Cloud Tasks signs with
+    # Where the certificates that sign Google's OIDC tokens are published (tests serve their own).
+    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     upstream_timeout: float = 10.0  # seconds before an upstream call counts as failed
     api_keys: tuple[str, ...] = ()  # who may submit; none configured: nobody may
     max_running_per_client: int = 3
@@ -73,6 +75,7 @@ class Settings:
             stale_seconds=float(env.get("KINDRED_STALE_SECONDS", defaults.stale_seconds)),
             recent_seconds=float(env.get("KINDRED_RECENT_SECONDS", defaults.recent_seconds)),
             tasks_token_key=env.get("KINDRED_TASKS_TOKEN_KEY") or None,
+            google_certs_url=env.get("KINDRED_GOOGLE_CERTS_URL", defaults.google_certs_url),
             upstream_timeout=float(env.get("KINDRED_UPSTREAM_TIMEOUT", defaults.upstream_timeout)),
             api_keys=tuple(
                 key.strip()

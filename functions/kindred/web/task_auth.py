@@ -40,14 +40,18 @@ def verify_task_request(request: flask.Request, settings: Settings) -> None:
 
 
 def _verify_google(token: str, settings: Settings) -> None:
+    from google.auth import exceptions as google_exceptions
     from google.auth.transport import requests as google_requests
     from google.oauth2 import id_token
 
     try:
-        claims = id_token.verify_oauth2_token(
-            token, google_requests.Request(), audience=settings.tasks_url
+        claims = id_token.verify_token(
+            token,
+            google_requests.Request(),
+            audience=settings.tasks_url,
+            certs_url=settings.google_certs_url,
         )
-    except ValueError as error:
+    except (ValueError, google_exceptions.GoogleAuthError) as error:
         raise BadToken(str(error)) from error
     issuer = claims.get("iss") if claims.get("iss") in GOOGLE_ISSUERS else GOOGLE_ISSUERS[0]
     check_claims(claims, settings.tasks_url, settings.service_account, time.time(), issuer)

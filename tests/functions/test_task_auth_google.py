@@ -1,0 +1,135 @@
+"""In the cloud, a task handler accepts only Google OIDC tokens for the configured service
+account and audience. Google's certificate endpoint is stood in for by a local server that
+publishes a certificate made here, so the real google-auth verification runs end to end."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from google.auth import crypt, jwt
+from support.functions import function_client
+
+from kindred import bootstrap
+
+TASKS_URL = "https://tasks-abc123-uc.a.run.app"
+ACCOUNT = "kindred-tasks@kindred-prod.iam.gserviceaccount.com"
+
+
+def key_and_certificate() -> tuple[bytes, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test signer")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return private, certificate.public_bytes(serialization.Encoding.PEM)
+
+
+GOOGLE_KEY, GOOGLE_CERT = key_and_certificate()
+STRANGER_KEY, _ = key_and_certificate()
+
+
+@pytest.fixture
+def certs_url() -> Iterator[str]:
+    """Serves {key id: PEM certificate}, the shape of Google's oauth2/v1/certs."""
+    body = json.dumps({"google-kid": GOOGLE_CERT.decode()}).encode()
+
+    class Certs(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Certs)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/oauth2/v1/certs"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def tasks_app(monkeypatch, certs_url):
+    """The tasks function as deployed: a service account and no local token key."""
+    monkeypatch.setenv("KINDRED_SERVICE_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("KINDRED_TASKS_URL", TASKS_URL)
+    monkeypatch.setenv("KINDRED_GOOGLE_CERTS_URL", certs_url)
+    monkeypatch.delenv("KINDRED_TASKS_TOKEN_KEY", raising=False)
+    bootstrap.settings.cache_clear()
+    return function_client("tasks")
+
+
+def token(key: bytes = GOOGLE_KEY, **changes: object) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": "https://accounts.google.com",
+        "aud": TASKS_URL,
+        "email": ACCOUNT,
+        "email_verified": True,
+        "iat": now,
+        "exp": now + 3600,
+        **changes,
+    }
+    signer = crypt.RSASigner.from_string(key, key_id="google-kid")
+    return jwt.encode(signer, claims).decode()
+
+
+def deliver(app, bearer: str | None):
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    # An empty payload: accepted requests are dropped as malformed before any service is used.
+    return app.post("/follows", json={}, headers=headers)
+
+
+def test_a_google_signed_token_for_our_account_and_url_is_accepted(tasks_app):
+    response = deliver(tasks_app, token())
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"dropped": "malformed task"}
+
+
+@pytest.mark.parametrize(
+    ("why", "bearer", "says"),
+    [
+        ("no token", None, "no bearer token"),
+        ("another audience", token(aud="https://elsewhere.example"), "audience"),
+        ("another account", token(email="someone@evil.example"), "someone@evil.example"),
+        ("unverified email", token(email_verified=False), "not"),
+        ("another issuer", token(iss="https://evil.example"), "issuer"),
+        ("expired", token(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600), "xpired"),
+        ("signed by a stranger", token(STRANGER_KEY), "signature"),
+        ("not a token", "not.a.token", ""),
+    ],
+)
+def test_any_other_token_is_refused_with_a_reason(tasks_app, why, bearer, says):
+    response = deliver(tasks_app, bearer)
+    assert response.status_code == 401, why
+    body = response.get_json()
+    assert body["error"] == "unauthorized" and says in body["message"], body
