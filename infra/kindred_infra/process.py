@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -32,21 +33,32 @@ class ServiceFailed(RuntimeError):
 
 
 def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port that nothing listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A TCP port that nothing listens on right now."""
+    return free_port_block(1, host)
 
 
 def free_port_block(count: int, host: str = LOOPBACK) -> int:
-    """The first of `count` consecutive ports that are all free right now."""
-    for _ in range(100):
-        first = free_port(host)
-        if first + count < 65536 and all(
-            _bindable(host, port) for port in range(first, first + count)
-        ):
+    """The first of `count` consecutive ports that are all free right now.
+
+    Chosen at random below the kernel's ephemeral range: a port the OS hands out for outgoing
+    connections can be taken by one of them before the server meant for it binds it.
+    """
+    low = min(_ephemeral_start(), 60000)
+    for _ in range(200):
+        first = random.randrange(PRIVATE_PORTS_START, low - count)
+        if all(_bindable(host, port) for port in range(first, first + count)):
             return first
     raise RuntimeError(f"found no {count} consecutive free ports on {host}")
+
+
+PRIVATE_PORTS_START = 20000  # above the well-known and most registered servers' ports
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def _bindable(host: str, port: int) -> bool:

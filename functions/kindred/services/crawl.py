@@ -118,7 +118,7 @@ def follows_step(deps: Deps, payload: dict[str, Any]) -> None:
             name = names.part_blob(analysis, group, len(parts))
             deps.blobs.write(name, encoded)
             parts.append(name)
-        counts = Counter()
+        encoded = b""
     cost = Meter.from_dict(payload["cost"]).add(deps.meter)
     if index == len(payload["followers"]):
         _end_group(deps, payload, parts, counted, skipped, cost)
@@ -132,7 +132,7 @@ def follows_step(deps: Deps, payload: dict[str, Any]) -> None:
             **payload,
             "index": index,
             "page": state.to_dict(),
-            "tally": tally.encode_text(counts),
+            "tally": tally.as_text(encoded) if encoded else "",
             "parts": parts,
             "counted": counted,
             "skipped": dict(skipped),
