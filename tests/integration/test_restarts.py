@@ -1,16 +1,19 @@
 """Instances die and the whole stack restarts in the middle of an analysis: the analysis goes
-on from what the queue and the stores kept, and its answer is the fault-free one."""
+on from what the queue and the stores kept, and its answer is the fault-free one. Only a chain
+that is truly lost (its task deleted from the queue) leaves a gap: the sweeper moves the
+analysis on without it, and the coverage says so."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 from support import expected
 from support.api import call, finished, submit, wait_until
 from support.expected import DEFAULTS, minimum_calls
-from support.stack import free_stack_ports, speed_up
+from support.stack import free_stack_ports, queue_path, speed_up, tasks_client
 
 from kindred_infra import stack
 from kindred_infra.stack import state
@@ -82,3 +85,53 @@ def test_killing_the_tasks_function_mid_step_loses_and_doubles_nothing(stack_opt
     expected.assert_same_answer(result, want)
     minimum = minimum_calls(expected.load(), ACCOUNT, OPTIONS)
     print(f"3 kills: {result['cost']['upstream_calls']} calls for a minimum of {minimum}")
+
+
+@pytest.fixture
+def sweeping_stack(tmp_path):
+    options = stack.StackOptions(
+        home=tmp_path / "home", ports=free_stack_ports(), rate_limit="0",
+        stale_seconds=4, cron_every=1,
+    )  # fmt: skip
+    stack.up(options)
+    try:
+        yield speed_up(read_env_file(options.home))
+    finally:
+        stack.down(options.home)
+
+
+def test_a_truly_lost_chain_is_left_behind_by_the_sweeper_and_shows_in_the_coverage(
+    sweeping_stack,
+):
+    options = {**DEFAULTS, "max_followers": 300, "max_follows_per_follower": 100}
+    submitted = submit(sweeping_stack, f"u{ACCOUNT}.ego-twitter.test", options)
+    client, queue = tasks_client(sweeping_stack), queue_path(sweeping_stack)
+    wait_until(submitted, lambda report: report["status"] == "follows", 60)
+    client.pause_queue(name=queue)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            time.sleep(1.0)  # deliveries under way end, each leaving its continuation queued
+            if lost := chain_task(client, queue, group=1):
+                break
+            assert time.monotonic() < deadline, "group 1's chain never showed in the queue"
+            client.resume_queue(name=queue)
+            time.sleep(0.2)
+            client.pause_queue(name=queue)
+        client.delete_task(name=lost)
+    finally:
+        client.resume_queue(name=queue)
+
+    result = finished(submitted, 120)
+    assert call("GET", submitted["status_url"])[1]["forced"] >= 1  # the sweeper moved it on
+    assert result["followers_total"] == 300
+    assert result["followers_analyzed"] == 200  # groups 0 and 2; group 1's tally went with it
+    assert result["coverage"] == pytest.approx(200 / 300, abs=1e-6)
+
+
+def chain_task(client, queue: str, group: int) -> str | None:
+    """The queued task of one group's follows chain, if it is in the queue now."""
+    for task in client.list_tasks(parent=queue):
+        if f"-g{group}-f" in task.name.rsplit("/", 1)[-1]:
+            return task.name
+    return None

@@ -25,14 +25,21 @@ def free_stack_ports() -> stack.StackPorts:
 TEST_RATE = 100.0  # dispatches/s on the upstream queue: the suite's time, not the design's
 
 
+def tasks_client(local_stack: dict[str, str]) -> tasks_v2.CloudTasksClient:
+    channel = grpc.insecure_channel(local_stack["CLOUD_TASKS_EMULATOR_HOST"])
+    return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+
+
+def queue_path(local_stack: dict[str, str], queue: str = "upstream-local") -> str:
+    project, location = local_stack["GOOGLE_CLOUD_PROJECT"], local_stack["KINDRED_LOCATION"]
+    return f"projects/{project}/locations/{location}/queues/{queue}"
+
+
 def speed_up(local_stack: dict[str, str]) -> dict[str, str]:
     """Raise the stack's upstream queue to TEST_RATE (its graph server must have no limit)."""
-    channel = grpc.insecure_channel(local_stack["CLOUD_TASKS_EMULATOR_HOST"])
-    client = tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
-    project, location = local_stack["GOOGLE_CLOUD_PROJECT"], local_stack["KINDRED_LOCATION"]
-    parent = f"projects/{project}/locations/{location}"
+    client = tasks_client(local_stack)
     queue = tasks_v2.Queue(
-        name=f"{parent}/queues/upstream-local",
+        name=queue_path(local_stack),
         rate_limits=tasks_v2.RateLimits(
             max_dispatches_per_second=TEST_RATE, max_burst_size=20, max_concurrent_dispatches=16
         ),
