@@ -39,25 +39,19 @@ from pathlib import Path
 import functions_framework
 from flask.testing import FlaskClient
 from google.cloud import tasks_v2
-from google.protobuf import field_mask_pb2
 
 from bench.figures import Figure
+from bench.stack import BenchStack, group_cpu, running_stack
 from kindred import bootstrap
 from kindred.adapters import clients
 from kindred.core.task_tokens import sign_local
-from kindred_infra import paths, stack, tasks_emulator
-from kindred_infra.catalog import FUNCTIONS
-from kindred_infra.client import KindredApi
+from kindred_infra import paths
 from kindred_infra.process import (
     Service,
-    ServiceFailed,
     free_port,
-    free_port_block,
     port_open,
     running,
 )
-from kindred_infra.stack.control import read_env_file
-from kindred_infra.stack.state import StackRecord
 from kindred_infra.tasks_emulator.delivery import Request, deliver, request_for
 
 ACCOUNT = "u115485051.ego-twitter.test"  # the bundled graph's most-followed account
@@ -84,7 +78,7 @@ ENQUEUE: Where = ("kindred/adapters/cloud_tasks.py", frozenset({"enqueue"}))
 STORAGE: Where = ("kindred/adapters/gcs_blobs.py", frozenset({"write", "read", "stream"}))
 TOKEN: Where = ("kindred/web/task_auth.py", frozenset({"verify_task_request"}))
 DECODE: Where = ("kindred/core/tally.py", frozenset({"decode_text"}))
-ENCODE: Where = ("kindred/core/tally.py", frozenset({"encode", "encode_text"}))
+ENCODE: Where = ("kindred/core/tally.py", frozenset({"encode", "encode_text", "as_text"}))
 CRAWL: Where = ("kindred/services/crawl.py", frozenset({"followers_step", "follows_step"}))
 DUMPS: Where = ("json/__init__.py", frozenset({"dumps"}))
 GET_JSON: Where = ("", frozenset({"get_json"}))
@@ -118,88 +112,16 @@ class ChainProfile:
     top: list[tuple[str, float]] = field(default_factory=list)  # self time, ms per task
 
 
-def free_ports() -> stack.StackPorts:
-    return stack.StackPorts(
-        firestore=free_port(),
-        storage=free_port(),
-        tasks=free_port(),
-        graph=free_port(),
-        functions=free_port_block(len(FUNCTIONS)),
-    )
-
-
-@contextlib.contextmanager
-def local_stack(home: Path) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
-    """An unlimited stack on free ports: its env and each part's process group; always stopped."""
-    try:
-        record = start_stack(home)
-        yield read_env_file(home), {part.name: part.pid for part in record.parts}
-    finally:
-        stack.down(home)
-
-
-def start_stack(home: Path, attempts: int = 3) -> StackRecord:
-    """`stack.up` on fresh free ports, again when a port was taken between choosing and binding
-    (free ports come from the range the OS also hands to outgoing connections)."""
-    for _ in range(attempts - 1):
-        try:
-            return stack.up(stack.StackOptions(home=home, ports=free_ports(), rate_limit="0"))
-        except ServiceFailed as error:
-            if "in use" not in str(error):
-                raise
-    return stack.up(stack.StackOptions(home=home, ports=free_ports(), rate_limit="0"))
-
-
-def queues(env: dict[str, str]) -> tuple[tasks_v2.CloudTasksClient, str]:
-    client = tasks_emulator.client(env["CLOUD_TASKS_EMULATOR_HOST"])
-    parent = f"projects/{env['GOOGLE_CLOUD_PROJECT']}/locations/{env['KINDRED_LOCATION']}"
-    return client, f"{parent}/queues/{QUEUE}"
-
-
-def open_queue(env: dict[str, str], rate: float = RATE, concurrency: int = CONCURRENCY) -> None:
-    """Raise the upstream queue's rate, so that only the stack itself paces the crawl."""
-    client, queue = queues(env)
-    limits = tasks_v2.RateLimits(
-        max_dispatches_per_second=rate, max_burst_size=50, max_concurrent_dispatches=concurrency
-    )
-    client.update_queue(
-        queue=tasks_v2.Queue(name=queue, rate_limits=limits),
-        update_mask=field_mask_pb2.FieldMask(paths=["rate_limits"]),
-    )
-
-
-def group_cpu(groups: dict[str, int]) -> dict[str, float]:
-    """CPU seconds so far of every process in each process group (a part and its children)."""
-    names = {pgid: name for name, pgid in groups.items()}
-    spent = dict.fromkeys(groups, 0.0)
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rpartition(")")[2].split()
-            name = names.get(int(fields[2]))  # pgrp
-            if name is not None:
-                spent[name] += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return spent
-
-
-def measure_stack(
-    env: dict[str, str], home: Path, groups: dict[str, int], max_followers: int
-) -> StackRun:
-    api = KindredApi(env["KINDRED_API_URL"], env["KINDRED_API_KEY"])
-    cpu_before, began = group_cpu(groups), time.perf_counter()
-    submitted = api.submit(ACCOUNT, "local", {"max_followers": max_followers})
-    result = api.wait(submitted["id"], lambda _: None, every=0.25, timeout=600)
-    seconds = time.perf_counter() - began
-    cpu_after = group_cpu(groups)
-    tasks = int(result["cost"]["tasks"])
-    spent = {name: cpu_after[name] - cpu_before[name] for name in groups}
+def measure_stack(bench: BenchStack, max_followers: int) -> StackRun:
+    cpu_before = bench.cpu_seconds()
+    analysis = bench.analyse(ACCOUNT, {"max_followers": max_followers}, timeout=600)
+    seconds = analysis.seconds
+    cpu_after = bench.cpu_seconds()
+    tasks = int(analysis.cost["tasks"])
+    spent = {name: cpu_after[name] - cpu_before[name] for name in bench.groups}
     cpu_ms = {label: spent.pop(part) * 1000 / tasks for part, label in PARTS.items()}
     cpu_ms["rest of the stack"] = sum(spent.values()) * 1000 / tasks
-    crawl = [
-        d
-        for d in tasks_emulator.read_dispatches(home / "tasks", QUEUE)
-        if d.task_id.startswith(submitted["id"]) and "-profiles-" not in d.task_id
-    ]
+    crawl = [d for d in bench.dispatches(analysis.id) if "-profiles-" not in d.task_id]
     window = max(d.started + d.duration for d in crawl) - min(d.started for d in crawl)
     return StackRun(
         tasks=tasks,
@@ -249,12 +171,12 @@ def next_task(client: tasks_v2.CloudTasksClient, queue: str, prefix: str) -> tas
     return task
 
 
-def profile_chain(env: dict[str, str], home: Path, followers: int) -> ChainProfile:
+def profile_chain(bench: BenchStack, followers: int) -> ChainProfile:
     """Drive one analysis's crawl under cProfile, and a nearly equal one (a follower fewer,
     so not the same analysis) without it, for the profiler's overhead."""
     profiler = cProfile.Profile()
-    profiled = drive(env, home, followers, profiler)
-    plain = drive(env, home, followers - 1)
+    profiled = drive(bench, followers, profiler)
+    plain = drive(bench, followers - 1)
     per_task = 1000 / len(profiled)
     seconds = [took for took, _ in profiled]
     sizes = [size for _, size in profiled]
@@ -271,21 +193,20 @@ def profile_chain(env: dict[str, str], home: Path, followers: int) -> ChainProfi
 
 
 def drive(
-    env: dict[str, str], home: Path, followers: int, profiler: cProfile.Profile | None = None
+    bench: BenchStack, followers: int, profiler: cProfile.Profile | None = None
 ) -> list[tuple[float, int]]:
     """Play the paused queue's dispatcher for a fresh analysis's crawl, running its tasks
     in-process; (handler seconds, body bytes) of each task."""
-    client, queue = queues(env)
+    client, queue = bench.queue()
     client.pause_queue(name=queue)
-    api = KindredApi(env["KINDRED_API_URL"], env["KINDRED_API_KEY"])
-    analysis = api.submit(ACCOUNT, "local", {"max_followers": followers})["id"]
-    key = (home / "tasks_key").read_bytes().strip()
+    analysis = bench.api().submit(ACCOUNT, "local", {"max_followers": followers})["id"]
+    key = (bench.home / "tasks_key").read_bytes().strip()
 
     def sign(audience: str, email: str) -> str:  # as the emulator signs (its --oidc-key-file)
         return sign_local(key, audience, email, time.time())
 
     done: list[tuple[float, int]] = []
-    with stack_environment(env):
+    with stack_environment(bench.env):
         handler = functions_framework.create_app("tasks", str(paths.FUNCTIONS_SOURCE / "main.py"))
         test_client = handler.test_client()
         while (task := next_task(client, queue, analysis)) is not None:
@@ -345,8 +266,8 @@ def categories(stats: pstats.Stats, total: float) -> dict[str, float]:
         "Cloud Tasks create (gRPC)": cumulative(stats, ENQUEUE) - dumps,
         "Cloud Storage": cumulative(stats, STORAGE),
         "token verification": cumulative(stats, TOKEN),
-        "tally decode (b85, zlib, parse)": cumulative(stats, DECODE, CRAWL),
-        "tally encode (sort, zlib, b85)": cumulative(stats, ENCODE, CRAWL),
+        "tally decode (base64, zlib, parse)": cumulative(stats, DECODE, CRAWL),
+        "tally encode (sort, zlib, base64)": cumulative(stats, ENCODE, CRAWL),
         "payload JSON": dumps + cumulative(stats, GET_JSON, HANDLE),
     }
     found["framework and other"] = total - sum(found.values())
@@ -410,12 +331,12 @@ def run(quick: bool) -> list[Figure]:
     """The figure's measurements, on one stack, then the bare function once the stack is down."""
     # Followers come in groups of 100, one chain each: 300 keep 3 tasks in flight, 1000 keep 10.
     max_followers = 300 if quick else 1000
+    with running_stack(rate_limit="0") as bench:
+        bench.set_queue(RATE, CONCURRENCY, burst=50)
+        crawl = measure_stack(bench, max_followers)
+        chain = profile_chain(bench, 100 if quick else 200)
     with tempfile.TemporaryDirectory(prefix="kindred-bench-continuation-") as tmp:
         folder = Path(tmp)
-        with local_stack(folder / "home") as (env, groups):
-            open_queue(env)
-            crawl = measure_stack(env, folder / "home", groups, max_followers)
-            chain = profile_chain(env, folder / "home", 100 if quick else 200)
         bare, bare_cpu = measure_bare(folder, int(chain.body_bytes), 4.0 if quick else 10.0)
     return figures(crawl, chain, bare, bare_cpu, max_followers)
 
