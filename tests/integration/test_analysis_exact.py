@@ -27,7 +27,7 @@ def test_the_result_equals_the_direct_computation(fast_stack, edge_list, case):
     expected.assert_same_answer(result, want)
 
     spent = graph_stats(fast_stack)["requests"] - stats_before["requests"]
-    assert result["cost"]["upstream_calls"] == minimum_calls(edge_list, account, options) == spent
+    assert result["cost"]["upstream_calls"] == minimum_calls(account, options) == spent
     assert result["cost"]["firestore_writes"] <= 7 + math.ceil(want["followers_analyzed"] / 100)
 
 

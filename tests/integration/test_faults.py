@@ -50,7 +50,7 @@ def test_duplicated_deliveries_repeat_almost_no_upstream_call(duplicating_stack)
     want = expected.expected(edge_list, account, options)
     assert [(p["id"], p["overlap"]) for p in result["popular"]] == want["popular"]
     spent = after["requests"] - before["requests"]
-    minimum = minimum_calls(edge_list, account, options)
+    minimum = minimum_calls(account, options)
     print(f"duplicates 0.1: {spent} calls for a minimum of {minimum} ({spent / minimum:.3f}x)")
     assert spent <= 1.02 * minimum
 
@@ -67,7 +67,7 @@ def test_faults_and_duplicates_change_nothing_in_the_result(faulty_stack, case):
 
     expected.assert_same_answer(result, want)
     spent = after["requests"] - before["requests"]
-    minimum = minimum_calls(edge_list, account, options)
+    minimum = minimum_calls(account, options)
     assert after["errors_injected"] > before["errors_injected"]  # the faults did happen
     print(
         f"faults 0.1 + duplicates 0.1, {case}: {spent} calls, minimum {minimum}, "

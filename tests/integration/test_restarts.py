@@ -63,7 +63,7 @@ def test_a_restart_of_the_whole_stack_mid_crawl_resumes_with_the_same_answer(sta
 
     result = finished(submitted, 180)
     expected.assert_same_answer(result, want)
-    minimum = minimum_calls(expected.load(), ACCOUNT, OPTIONS)
+    minimum = minimum_calls(ACCOUNT, OPTIONS)
     print(
         f"restart at {at_stop['progress']['share']:.0%}: {result['cost']['upstream_calls']} "
         f"calls for a minimum of {minimum}"
@@ -83,7 +83,7 @@ def test_killing_the_tasks_function_mid_step_loses_and_doubles_nothing(stack_opt
 
     result = finished(submitted, 180)
     expected.assert_same_answer(result, want)
-    minimum = minimum_calls(expected.load(), ACCOUNT, OPTIONS)
+    minimum = minimum_calls(ACCOUNT, OPTIONS)
     print(f"3 kills: {result['cost']['upstream_calls']} calls for a minimum of {minimum}")
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from kindred_infra import paths
+from kindred_infra import minimum, paths
+from kindred_infra.graph_server.graph import Graph, load_graph
 from kindred_infra.graph_server.identity import Identity
 
 
@@ -97,18 +98,11 @@ DEFAULTS = {
 }
 
 
-def minimum_calls(edge_list, account: int, options: dict) -> int:
+def minimum_calls(account: int, options: dict, path: Path = paths.DEFAULT_GRAPH) -> int:
     """Submit's lookup + follower pages + follows pages + profile batches."""
-    audience = edge_list.followers.get(account, [])[: options["max_followers"]]
-    follower_pages = max(1, math.ceil(len(audience) / 100))
-    follows_pages = sum(
-        max(
-            1,
-            math.ceil(
-                min(len(edge_list.follows.get(f, [])), options["max_follows_per_follower"]) / 100
-            ),
-        )
-        for f in audience
-    )
-    candidates = len(expected(edge_list, account, options)["popular"])
-    return 1 + follower_pages + follows_pages + math.ceil(candidates / 25)
+    return minimum.minimum_calls(graph_arrays(path), account, options)
+
+
+@cache
+def graph_arrays(path: Path) -> Graph:
+    return load_graph(path)

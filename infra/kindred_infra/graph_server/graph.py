@@ -99,10 +99,10 @@ def parse_edges(data: bytes, source: str = "<edges>") -> np.ndarray:
 
 def build_graph(edges: np.ndarray) -> Graph:
     """Index edges (original ids) as CSR both ways; duplicate edges count once."""
-    ids = _sorted_unique(edges.ravel())
+    ids = sorted_unique(edges.ravel())
     n = np.int64(ids.size)
     dense = np.searchsorted(ids, edges)
-    keys = _sorted_unique(dense[:, 0] * n + dense[:, 1])  # ordered by (src, dst)
+    keys = sorted_unique(dense[:, 0] * n + dense[:, 1])  # ordered by (src, dst)
     src, dst = keys // n, keys % n
     by_dst = np.argsort(dst, kind="stable")  # stable: followers stay ascending within each dst
     return Graph(
@@ -114,7 +114,7 @@ def build_graph(edges: np.ndarray) -> Graph:
     )
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
+def sorted_unique(values: np.ndarray) -> np.ndarray:
     """np.unique by sorting: several times faster here than numpy 2's hash-based unique."""
     ordered = np.sort(values)
     keep = np.empty(ordered.size, dtype=bool)
