@@ -4,10 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.bench-installed
 NODE_INSTALLED := infra/firestore-emulator/node_modules/.installed
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: setup demo test test-unit test-functions test-integration test-e2e lint format up down ps clean
+.PHONY: setup demo test test-unit test-functions test-integration test-e2e lint format up down ps \
+	bench bench-quick clean
 
 setup: $(INSTALLED) $(NODE_INSTALLED)
 
@@ -17,11 +19,16 @@ $(INSTALLED): pyproject.toml functions/requirements.txt
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
 $(NODE_INSTALLED): infra/firestore-emulator/package.json infra/firestore-emulator/package-lock.json
 	cd infra/firestore-emulator && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## The main job: start the local stack (if it is not up) and show that every part answers.
+## The main job: start the local stack (if it is not up), analyse the first 1,000 followers of
+## the bundled graph's largest account, print the similar accounts and where to see them.
 demo: setup
 	$(BIN)/kindred demo
 
@@ -40,6 +47,15 @@ test-integration: setup
 
 test-e2e: setup
 	$(PYTEST) -m e2e tests
+
+## Every benchmark figure (under 30 minutes on 2 cores); writes bench/results.json,
+## bench/growth.png and the table in bench/README.md.
+bench: setup $(BENCH_INSTALLED)
+	$(BIN)/python -m bench
+
+## The same at smaller sizes, in under 5 minutes.
+bench-quick: setup $(BENCH_INSTALLED)
+	$(BIN)/python -m bench --quick
 
 lint: setup
 	$(BIN)/ruff check .

@@ -41,6 +41,7 @@ from flask.testing import FlaskClient
 from google.cloud import tasks_v2
 
 from bench.figures import Figure
+from bench.report import table
 from bench.stack import BenchStack, group_cpu, running_stack
 from kindred import bootstrap
 from kindred.adapters import clients
@@ -406,15 +407,6 @@ def conclusion(chain: ChainProfile, crawl: StackRun) -> str:
         f"({crawl.cpu_ms[busiest]:.1f} of {sum(crawl.cpu_ms.values()):.1f} CPU ms per task), "
         f"one Python process, which caps the stack near {1000 / crawl.cpu_ms[busiest]:.0f} tasks/s"
     )
-
-
-def table(figures: list[Figure]) -> str:
-    lines = [f"{'figure':<44} {'value':>10}  {'unit':<16} {'baseline':>9} {'ratio':>6}"]
-    for f in figures:
-        baseline = "" if f.baseline is None else f"{f.baseline:.1f}"
-        ratio = "" if f.ratio is None else f"{f.ratio:.2f}"
-        lines.append(f"{f.name:<44} {f.value:>10.1f}  {f.unit:<16} {baseline:>9} {ratio:>6}")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import Figure
+from bench.report import table
 from bench.stack import Analysis, running_stack
 from kindred.core.options import AnalysisOptions
 from kindred_infra import paths, synthetic
@@ -51,6 +52,7 @@ class Run:
     crawl_rate: float  # upstream deliveries per second, first to last crawl delivery
     steady_rate: float  # the same over the middle 80% of the crawl's deliveries
     peak_rss_mb: float  # the tasks function's largest process
+    deliveries: tuple[float, ...]  # seconds each delivery of the analysis took, every queue
     settings: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -99,6 +101,11 @@ def analyse(
             d.started for d in bench.dispatches(analysis.id) if "-profiles-" not in d.task_id
         )
         peak = bench.peak_rss_mb("function:tasks")
+        deliveries = tuple(
+            d.duration
+            for queue in ("upstream-local", "pipeline")
+            for d in bench.dispatches(analysis.id, queue)
+        )
     return Run(
         label=label,
         account=f"u{account}.{dataset}.test",
@@ -111,6 +118,7 @@ def analyse(
         crawl_rate=_rate(crawl),
         steady_rate=_rate(crawl[len(crawl) // 10 : len(crawl) - len(crawl) // 10]),
         peak_rss_mb=peak,
+        deliveries=deliveries,
         settings={k: v for k, v in stack_options.items() if k != "graph_name"},
     )
 
@@ -243,16 +251,6 @@ def growth_figures(runs: list[Run]) -> list[Figure]:
                 )
             )
     return out
-
-
-def table(figures: list[Figure]) -> str:
-    lines = [f"{'figure':<62} {'value':>12} {'unit':<8} {'baseline':>10} {'ratio':>7} met"]
-    for f in figures:
-        baseline = "" if f.baseline is None else f"{f.baseline:,.1f}"
-        ratio = "" if f.ratio is None else f"{f.ratio:.3f}"
-        met = {True: "yes", False: "NO", None: ""}[f.met]
-        lines.append(f"{f.name:<62} {f.value:>12,.1f} {f.unit:<8} {baseline:>10} {ratio:>7} {met}")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

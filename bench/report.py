@@ -1,0 +1,54 @@
+"""The results table, printed and kept in `bench/README.md` between its two markers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.figures import Figure
+
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def table(figures: list[Figure]) -> str:
+    """A Markdown table: readable in a terminal and in the README alike."""
+    lines = [
+        "| figure | value | unit | baseline | ratio | target |",
+        "| --- | ---: | --- | ---: | ---: | --- |",
+    ]
+    for f in figures:
+        baseline = "" if f.baseline is None else f"{_number(f.baseline)} ({f.baseline_label})"
+        ratio = "" if f.ratio is None else f"{f.ratio:.3f}"
+        target = f"{f.target}: {'met' if f.met else 'MISSED'}" if f.met is not None else f.target
+        lines.append(
+            f"| {f.name} | {_number(f.value)} | {f.unit} | {baseline} | {ratio} | {target} |"
+        )
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    if value == 0 or abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
+
+
+def update_readme(path: Path, meta: dict[str, Any], text: str) -> None:
+    """Replace the README's results section with this run's table, machine and command."""
+    machine = meta["machine"]
+    section = "\n".join(
+        [
+            BEGIN,
+            f"Latest: `{meta['command']}` ({meta['mode']}), finished {meta['finished']} "
+            f"in {meta['seconds'] / 60:.1f} min, on {machine['cpus']} x {machine['cpu']}, "
+            f"{machine['memory_gib']} GiB, Python {machine['python']}.",
+            "",
+            text,
+            END,
+        ]
+    )
+    readme = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    head, _, rest = readme.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    path.write_text(head + section + tail)
