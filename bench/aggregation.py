@@ -90,7 +90,7 @@ class DirBlobs(BlobStore):
 class Audience:
     """Who follows whom: the shape of the synthetic input.
 
-    `zipf_s` 0.6 over 10 M accounts gives a top account followed by ~45% of followers, the 300th
+    `zipf_s` 0.6 over 10 M accounts gives a top account followed by ~40% of followers, the 300th
     by ~2%, and a long tail of accounts followed by one or two: a flat enough law that sampling
     1,000 distinct follows per follower still leaves the head short of "everyone".
     """
