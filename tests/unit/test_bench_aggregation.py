@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from bench import aggregation
+from bench.aggregation import Audience, DirBlobs
 from kindred.core import tally
 from kindred.core.errors import NotFound
 from kindred.services.aggregate import FAN_IN
-
-# bench/ sits at the repository root, which pytest's `pythonpath` (functions, tests) leaves out;
-# with "." added there, this line can go.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench import aggregation
-from bench.aggregation import Audience, DirBlobs
 
 TINY = Audience(follows=20, group=10, pool=500)
 

@@ -89,7 +89,9 @@ def write_run(pairs: Iterable[tuple[str, int]]) -> bytes:
     out = []
     first = True
     for key, count in pairs:
-        out.append(deflate.compress(f"{'' if first else chr(10)}{key}\t{count}".encode()))
+        piece = deflate.compress(f"{'' if first else chr(10)}{key}\t{count}".encode())
+        if piece:  # mostly empty: zlib buffers; a list of millions of b"" cost 300 MB
+            out.append(piece)
         first = False
     out.append(deflate.flush())
     return b"".join(out)
