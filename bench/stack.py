@@ -18,9 +18,8 @@ from google.cloud import tasks_v2
 from google.protobuf import field_mask_pb2
 
 from kindred_infra import stack, tasks_emulator
-from kindred_infra.catalog import FUNCTIONS
 from kindred_infra.client import KindredApi
-from kindred_infra.process import ServiceFailed, free_port, free_port_block
+from kindred_infra.process import ServiceFailed
 from kindred_infra.stack.control import read_env_file
 
 UPSTREAM_QUEUE = "upstream-local"
@@ -102,16 +101,6 @@ class Analysis:
         return self.result["cost"]
 
 
-def free_ports() -> stack.StackPorts:
-    return stack.StackPorts(
-        firestore=free_port(),
-        storage=free_port(),
-        tasks=free_port(),
-        graph=free_port(),
-        functions=free_port_block(len(FUNCTIONS)),
-    )
-
-
 @contextlib.contextmanager
 def running_stack(**options: Any) -> Iterator[BenchStack]:
     """`kindred up` with these StackOptions in a temporary home on free ports; always stopped."""
@@ -128,7 +117,7 @@ def _start(home: Path, options: dict[str, Any], attempts: int = 3) -> Any:
     """`stack.up`, again on fresh ports if another program took one before the stack bound it."""
     for attempt in range(attempts):
         try:
-            return stack.up(stack.StackOptions(home=home, ports=free_ports(), **options))
+            return stack.up(stack.StackOptions(home=home, ports=stack.free_ports(), **options))
         except ServiceFailed as error:
             if "in use" not in str(error) or attempt == attempts - 1:
                 raise

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.stack import free_stack_ports
 
 from kindred_infra import stack
 from kindred_infra.stack.control import read_env_file
@@ -25,7 +24,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The whole local stack on free loopback ports, for the session; yields its stack.env."""
     options = stack.StackOptions(
-        home=tmp_path_factory.mktemp("kindred-home"), ports=free_stack_ports(), rate_limit="0"
+        home=tmp_path_factory.mktemp("kindred-home"), ports=stack.free_ports(), rate_limit="0"
     )
     stack.up(options)
     try:

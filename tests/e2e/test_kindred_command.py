@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.stack import free_stack_ports
 
+from kindred_infra import stack
 from kindred_infra.process import port_open
 
 KINDRED = shutil.which("kindred", path=str(Path(sys.executable).parent))
@@ -25,7 +25,7 @@ def kindred(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess
 
 @pytest.fixture
 def user_env(tmp_path) -> dict[str, str]:
-    ports = free_stack_ports()
+    ports = stack.free_ports()
     return {
         **os.environ,
         "KINDRED_HOME": str(tmp_path / "home"),

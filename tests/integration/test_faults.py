@@ -7,7 +7,7 @@ import pytest
 from support import expected
 from support.api import analyse, call
 from support.expected import CASES, DEFAULTS, minimum_calls
-from support.stack import free_stack_ports, speed_up
+from support.stack import speed_up
 
 from kindred_infra import stack
 from kindred_infra.stack.control import read_env_file
@@ -16,7 +16,7 @@ from kindred_infra.stack.control import read_env_file
 def running_stack(home, **faults):
     options = stack.StackOptions(
         home=home,
-        ports=free_stack_ports(),
+        ports=stack.free_ports(),
         rate_limit="0",
         fault_seed=7,
         upstream_timeout=2.0,  # a "slow" answer still outlasts the client, in less suite time

@@ -13,7 +13,7 @@ import pytest
 from support import expected
 from support.api import call, finished, submit, wait_until
 from support.expected import DEFAULTS, minimum_calls
-from support.stack import free_stack_ports, queue_path, speed_up, tasks_client
+from support.stack import queue_path, speed_up, tasks_client
 
 from kindred_infra import stack
 from kindred_infra.stack import state
@@ -30,7 +30,7 @@ def want():
 
 @pytest.fixture
 def stack_options(tmp_path):
-    options = stack.StackOptions(home=tmp_path / "home", ports=free_stack_ports(), rate_limit="0")
+    options = stack.StackOptions(home=tmp_path / "home", ports=stack.free_ports(), rate_limit="0")
     stack.up(options)
     try:
         yield options
@@ -89,7 +89,7 @@ def test_killing_the_tasks_function_mid_step_loses_and_doubles_nothing(stack_opt
 @pytest.fixture
 def sweeping_stack(tmp_path):
     options = stack.StackOptions(
-        home=tmp_path / "home", ports=free_stack_ports(), rate_limit="0",
+        home=tmp_path / "home", ports=stack.free_ports(), rate_limit="0",
         stale_seconds=4, cron_every=1,
     )  # fmt: skip
     stack.up(options)

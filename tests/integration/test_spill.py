@@ -8,7 +8,7 @@ import random
 import pytest
 from support import expected
 from support.api import analyse
-from support.stack import free_stack_ports, speed_up
+from support.stack import speed_up
 
 from kindred_infra import stack
 from kindred_infra.stack.control import read_env_file
@@ -32,7 +32,7 @@ def wide_stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("wide")
     write_graph(folder / "edges.txt")
     options = stack.StackOptions(
-        home=folder / "home", ports=free_stack_ports(), rate_limit="0",
+        home=folder / "home", ports=stack.free_ports(), rate_limit="0",
         graph=folder / "edges.txt", graph_name="wide",
     )  # fmt: skip
     stack.up(options)

@@ -7,21 +7,6 @@ from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.protobuf import field_mask_pb2
 
-from kindred_infra import stack
-from kindred_infra.catalog import FUNCTIONS
-from kindred_infra.process import free_port, free_port_block
-
-
-def free_stack_ports() -> stack.StackPorts:
-    return stack.StackPorts(
-        firestore=free_port(),
-        storage=free_port(),
-        tasks=free_port(),
-        graph=free_port(),
-        functions=free_port_block(len(FUNCTIONS)),
-    )
-
-
 TEST_RATE = 100.0  # dispatches/s on the upstream queue: the suite's time, not the design's
 
 

@@ -9,9 +9,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kindred_infra import paths
-from kindred_infra.process import Service, ServiceFailed, http_ok, port_open, stop_pid
+from kindred_infra.catalog import FUNCTIONS
+from kindred_infra.process import (
+    Service,
+    ServiceFailed,
+    free_port,
+    free_port_block,
+    http_ok,
+    port_open,
+    stop_pid,
+)
 from kindred_infra.stack import state
-from kindred_infra.stack.plan import PartSpec, StackOptions, plan, render_env_file, stack_env
+from kindred_infra.stack.plan import (
+    PartSpec,
+    StackOptions,
+    StackPorts,
+    plan,
+    render_env_file,
+    stack_env,
+)
 
 
 class StackRunning(RuntimeError):
@@ -25,6 +41,17 @@ class PartStatus:
     alive: bool
     healthy: bool
     endpoint: str
+
+
+def free_ports() -> StackPorts:
+    """Ports nothing listens on now: for test and benchmark stacks beside a developer's own."""
+    return StackPorts(
+        firestore=free_port(),
+        storage=free_port(),
+        tasks=free_port(),
+        graph=free_port(),
+        functions=free_port_block(len(FUNCTIONS)),
+    )
 
 
 def env_file(home: Path) -> Path:
