@@ -119,7 +119,7 @@ def analyse(
         steady_rate=_rate(crawl[len(crawl) // 10 : len(crawl) - len(crawl) // 10]),
         peak_rss_mb=peak,
         deliveries=deliveries,
-        settings={k: v for k, v in stack_options.items() if k != "graph_name"},
+        settings=dict(stack_options),
     )
 
 

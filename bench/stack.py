@@ -19,7 +19,6 @@ from google.protobuf import field_mask_pb2
 
 from kindred_infra import stack, tasks_emulator
 from kindred_infra.client import KindredApi
-from kindred_infra.process import ServiceFailed
 from kindred_infra.stack.control import read_env_file
 
 UPSTREAM_QUEUE = "upstream-local"
@@ -107,21 +106,10 @@ def running_stack(**options: Any) -> Iterator[BenchStack]:
     with tempfile.TemporaryDirectory(prefix="kindred-bench-") as tmp:
         home = Path(tmp) / "home"
         try:
-            record = _start(home, options)
+            record = stack.up(stack.StackOptions(home=home, ports=stack.free_ports(), **options))
             yield BenchStack(read_env_file(home), home, {p.name: p.pid for p in record.parts})
         finally:
             stack.down(home)
-
-
-def _start(home: Path, options: dict[str, Any], attempts: int = 3) -> Any:
-    """`stack.up`, again on fresh ports if another program took one before the stack bound it."""
-    for attempt in range(attempts):
-        try:
-            return stack.up(stack.StackOptions(home=home, ports=stack.free_ports(), **options))
-        except ServiceFailed as error:
-            if "in use" not in str(error) or attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 def group_cpu(groups: dict[str, int]) -> dict[str, float]:

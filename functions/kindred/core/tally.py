@@ -46,10 +46,6 @@ def as_text(encoded: bytes) -> str:
     return base64.b64encode(encoded).decode("ascii")
 
 
-def encode_text(tally: Tally) -> str:
-    return as_text(encode(tally)) if tally else ""
-
-
 def decode_text(text: str) -> Tally:
     return decode(base64.b64decode(text.encode("ascii"))) if text else Counter()
 
