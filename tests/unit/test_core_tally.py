@@ -35,3 +35,11 @@ def test_an_empty_tally_encodes_to_text_that_decodes_empty():
 def test_a_payload_sized_tally_is_compact():
     dids = Counter({f"did:plc:{i:024d}": i % 7 + 1 for i in range(2000)})
     assert len(tally.as_text(tally.encode(dids))) < 20_000  # 2,000 accounts in well under 100 KB
+
+
+@given(tallies, st.integers(min_value=1, max_value=64), st.integers(min_value=1, max_value=5))
+def test_a_written_run_reads_back_whatever_the_batches_and_chunks(counts, chunk, batch):
+    data = tally.write_run(sorted(counts.items()), batch=batch)
+    assert tally.decode(data) == counts
+    chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    assert list(tally.read_run(chunks)) == sorted(counts.items())

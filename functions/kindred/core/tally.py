@@ -12,6 +12,7 @@ import heapq
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
 Tally = Counter[str]
 
@@ -71,23 +72,33 @@ def read_run(chunks: Iterable[bytes]) -> Iterator[tuple[str, int]]:
     pending = b""
     for chunk in chunks:
         pending += inflate.decompress(chunk)
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield parse_line(line.decode())
+        cut = pending.rfind(b"\n")
+        if cut >= 0:
+            yield from _pairs(pending[:cut])
+            pending = pending[cut + 1 :]
     pending += inflate.flush()
     if pending:
-        yield parse_line(pending.decode())
+        yield from _pairs(pending)
 
 
-def write_run(pairs: Iterable[tuple[str, int]]) -> bytes:
-    """A sorted run from already-sorted (key, count) pairs, in `encode`'s format."""
-    deflate = zlib.compressobj(level=6)
+def _pairs(block: bytes) -> Iterator[tuple[str, int]]:
+    """`key<TAB>count` lines split in one C call per block rather than one per line."""
+    fields = block.decode().replace("\n", "\t").split("\t")
+    return zip(fields[0::2], map(int, fields[1::2]), strict=True)
+
+
+def write_run(pairs: Iterable[tuple[str, int]], batch: int = 4096) -> bytes:
+    """A sorted run from already-sorted (key, count) pairs, in `encode`'s format.
+
+    Lines go to zlib a batch at a time (a call per pair cost more than compressing), at level 1:
+    stored runs are mostly random ids, which level 6 squeezed 7% smaller in twice the time.
+    """
+    deflate = zlib.compressobj(level=1)
     out = []
-    first = True
-    for key, count in pairs:
-        piece = deflate.compress(f"{'' if first else chr(10)}{key}\t{count}".encode())
-        if piece:  # mostly empty: zlib buffers; a list of millions of b"" cost 300 MB
-            out.append(piece)
-        first = False
+    pairs = iter(pairs)
+    separator = b""
+    while lines := [f"{key}\t{count}" for key, count in islice(pairs, batch)]:
+        out.append(deflate.compress(separator + "\n".join(lines).encode()))
+        separator = b"\n"
     out.append(deflate.flush())
     return b"".join(out)
