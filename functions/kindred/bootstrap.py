@@ -19,6 +19,7 @@ from kindred.adapters.firestore_store import FirestoreJobStore
 from kindred.adapters.gcs_blobs import GcsBlobStore
 from kindred.config import Settings
 from kindred.core.cost import Meter
+from kindred.core.rate_window import RateWindow
 from kindred.services.deps import Deps
 
 
@@ -41,6 +42,12 @@ def _http_session() -> requests.Session:
     return session
 
 
+@cache
+def _rate_window(provider: str) -> RateWindow:
+    """One per upstream per instance: a 429 heard by one step holds back this instance's next."""
+    return RateWindow()
+
+
 def deps(config: Settings | None = None) -> Deps:
     config = config or settings()
     meter = Meter()
@@ -56,7 +63,11 @@ def deps(config: Settings | None = None) -> Deps:
             config.service_account,
         ),
         graph=lambda provider: BlueskyGraph(
-            config.provider_url(provider), meter, _http_session(), config.upstream_timeout
+            config.provider_url(provider),
+            meter,
+            _http_session(),
+            config.upstream_timeout,
+            _rate_window(provider),
         ),
         clock=SystemClock(),
         meter=meter,

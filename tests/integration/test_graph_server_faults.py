@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from kindred.adapters.bluesky import BlueskyGraph
+from kindred.core.cost import Meter
+from kindred.core.errors import RetryLater
+from kindred.core.rate_window import RateWindow
 from kindred_infra.process import LOOPBACK, Service, free_port, http_ok, running
 
 pytestmark = pytest.mark.integration
@@ -152,3 +156,27 @@ def test_a_malformed_file_fails_fast_naming_the_line(tmp_path: Path) -> None:
     finally:
         service.stop()
     assert f"{bad}, line 2: expected 2 ids" in service.log.read_text()
+
+
+def test_a_heard_429_holds_back_the_instances_next_calls(started: Callable[..., int]) -> None:
+    """Two adapters sharing one RateWindow, as one instance's threads do: after the first 429,
+    neither calls again until the reset the server named; a fresh window calls (and hears 429)."""
+    port = started("--rate-limit", "2/60")
+    window, meter = RateWindow(), Meter()
+    graphs = [
+        BlueskyGraph(f"http://{LOOPBACK}:{port}", meter, window=window, timeout=5) for _ in range(2)
+    ]
+    actor = f"u{HUB}.small.test"
+    assert [len(graphs[0].followers(actor, None, 10).accounts) for _ in range(2)] == [10, 10]
+    with pytest.raises(RetryLater) as heard:
+        graphs[0].followers(actor, None, 10)
+    assert heard.value.retry_at is not None and heard.value.retry_at > time.time()
+    with pytest.raises(RetryLater) as held:
+        graphs[1].followers(actor, None, 10)
+    assert held.value.retry_at == heard.value.retry_at and "(heard)" in str(held.value)
+    stats = json.loads(get(port, "/_stats")[2])
+    assert (stats["requests"], stats["throttled"], meter.upstream_calls) == (3, 1, 3)
+
+    with pytest.raises(RetryLater):
+        BlueskyGraph(f"http://{LOOPBACK}:{port}", meter, timeout=5).followers(actor, None, 10)
+    assert json.loads(get(port, "/_stats")[2])["throttled"] == 2

@@ -14,6 +14,7 @@ import requests
 
 from kindred.core.cost import Meter
 from kindred.core.errors import FailedForGood, NotFound, RetryLater
+from kindred.core.rate_window import RateWindow
 from kindred.ports import Account, AccountProfile, Page
 
 # Bluesky's `error` names for accounts that exist but cannot be read, and the skip reason.
@@ -39,11 +40,13 @@ class BlueskyGraph:
         meter: Meter,
         session: requests.Session | None = None,
         timeout: float = 10.0,
+        window: RateWindow | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.meter = meter
         self.session = session or requests.Session()
         self.timeout = timeout
+        self.window = window or RateWindow()
 
     def profile(self, actor: str) -> AccountProfile:
         return _profile(self._get("app.bsky.actor.getProfile", {"actor": actor}))
@@ -73,6 +76,9 @@ class BlueskyGraph:
         return Page(accounts, next_cursor or None)
 
     def _get(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        reopens = self.window.closed_until(time.time())
+        if reopens is not None:
+            raise RetryLater(f"{method}: rate limited until {reopens:.0f} (heard)", reopens)
         self.meter.upstream_calls += 1
         try:
             response = self.session.get(
@@ -80,7 +86,12 @@ class BlueskyGraph:
             )
         except requests.RequestException as error:
             raise RetryLater(f"{method}: {type(error).__name__}: {error}") from error
-        return _answer(method, params, response)
+        try:
+            return _answer(method, params, response)
+        except RetryLater as error:
+            if error.retry_at is not None:
+                self.window.close_until(error.retry_at)
+            raise
 
 
 def _answer(method: str, params: dict[str, Any], response: requests.Response) -> dict[str, Any]:
