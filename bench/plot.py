@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.crawl import FAST, Run
+from bench.crawl import GROWTH_RATE, Run
 
 
 def growth(runs: list[Run], path: Path) -> None:
@@ -17,7 +17,7 @@ def growth(runs: list[Run], path: Path) -> None:
     panels = [
         ("upstream calls", [run.graph_requests for run in runs]),
         ("Firestore writes", [run.cost["firestore_writes"] for run in runs]),
-        (f"wall time at {FAST:g}/s (s)", [run.analysis.seconds for run in runs]),
+        (f"wall time at {GROWTH_RATE:g}/s (s)", [run.analysis.seconds for run in runs]),
         ("tasks function peak RSS (MB)", [run.peak_rss_mb for run in runs]),
     ]
     figure, axes = pyplot.subplots(1, len(panels), figsize=(16, 4))

@@ -54,6 +54,7 @@ class StackOptions:
     max_running: int = 3
     upstream_timeout: float = 10.0  # the functions' patience with the graph server
     slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
+    function_workers: int = 1  # processes per function (functions-framework's WORKERS)
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
     tasks_key: str = ""  # signs the tasks' OIDC-like tokens (the emulator) and checks them
     service_account: str = "kindred-tasks@kindred-local.iam.gserviceaccount.com"
@@ -242,7 +243,7 @@ def plan(options: StackOptions) -> list[PartSpec]:
                 if function.health_path
                 else None,
                 port=port,
-                env=env,
+                env={**env, "WORKERS": str(options.function_workers)},
                 cwd=paths.FUNCTIONS_SOURCE,
             )
         )
