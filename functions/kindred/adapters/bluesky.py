@@ -78,7 +78,9 @@ class BlueskyGraph:
     def _get(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         reopens = self.window.closed_until(time.time())
         if reopens is not None:
-            raise RetryLater(f"{method}: rate limited until {reopens:.0f} (heard)", reopens)
+            raise RetryLater(
+                f"{method}: not called, a 429 heard here holds until {reopens:.0f}", reopens
+            )
         self.meter.upstream_calls += 1
         try:
             response = self.session.get(

@@ -23,19 +23,13 @@ def to_lines(tally: Tally) -> Iterator[str]:
         yield f"{key}\t{tally[key]}"
 
 
-def parse_line(line: str) -> tuple[str, int]:
-    key, _, count = line.rstrip("\n").partition("\t")
-    return key, int(count)
-
-
 def encode(tally: Tally) -> bytes:
     """Compressed sorted-run bytes; `decode` reverses it."""
     return zlib.compress("\n".join(to_lines(tally)).encode(), level=6)
 
 
 def decode(data: bytes) -> Tally:
-    text = zlib.decompress(data).decode()
-    return Counter(dict(parse_line(line) for line in text.split("\n") if line))
+    return Counter(dict(_pairs(zlib.decompress(data))))
 
 
 def as_text(encoded: bytes) -> str:
@@ -83,6 +77,8 @@ def read_run(chunks: Iterable[bytes]) -> Iterator[tuple[str, int]]:
 
 def _pairs(block: bytes) -> Iterator[tuple[str, int]]:
     """`key<TAB>count` lines split in one C call per block rather than one per line."""
+    if not block:
+        return iter(())
     fields = block.decode().replace("\n", "\t").split("\t")
     return zip(fields[0::2], map(int, fields[1::2]), strict=True)
 
