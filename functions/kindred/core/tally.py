@@ -17,15 +17,10 @@ from itertools import islice
 Tally = Counter[str]
 
 
-def to_lines(tally: Tally) -> Iterator[str]:
-    """The tally as sorted `key<TAB>count` lines (no newline)."""
-    for key in sorted(tally):
-        yield f"{key}\t{tally[key]}"
-
-
 def encode(tally: Tally) -> bytes:
-    """Compressed sorted-run bytes; `decode` reverses it."""
-    return zlib.compress("\n".join(to_lines(tally)).encode(), level=6)
+    """Compressed sorted-run bytes, at level 6 since payload bytes are budgeted; `decode`
+    reverses it."""
+    return write_run(sorted(tally.items()), level=6)
 
 
 def decode(data: bytes) -> Tally:
@@ -83,13 +78,13 @@ def _pairs(block: bytes) -> Iterator[tuple[str, int]]:
     return zip(fields[0::2], map(int, fields[1::2]), strict=True)
 
 
-def write_run(pairs: Iterable[tuple[str, int]], batch: int = 4096) -> bytes:
-    """A sorted run from already-sorted (key, count) pairs, in `encode`'s format.
+def write_run(pairs: Iterable[tuple[str, int]], batch: int = 4096, level: int = 1) -> bytes:
+    """A sorted run (`key<TAB>count` lines, zlib) from already-sorted (key, count) pairs.
 
-    Lines go to zlib a batch at a time (a call per pair cost more than compressing), at level 1:
-    stored runs are mostly random ids, which level 6 squeezed 7% smaller in twice the time.
+    Lines go to zlib a batch at a time (a call per pair cost more than compressing), at level 1
+    for stored runs: mostly random ids, which level 6 squeezed 7% smaller in twice the time.
     """
-    deflate = zlib.compressobj(level=1)
+    deflate = zlib.compressobj(level=level)
     out = []
     pairs = iter(pairs)
     separator = b""
