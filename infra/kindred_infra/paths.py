@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-DEFAULT_GRAPH = SHARED / "datasets" / "ego-twitter" / "twitter_combined.txt.gz"
+DATA = REPO / "data"
+DEFAULT_GRAPH = DATA / "ego-twitter" / "twitter_combined.txt.gz"  # bundled: see its README
 QUEUE_YAML = REPO / "queue.yaml"
 FUNCTIONS_SOURCE = REPO / "functions"
 FIRESTORE_EMULATOR_DIR = REPO / "infra" / "firestore-emulator"

@@ -13,10 +13,10 @@ from kindred_infra.graph_server.ratelimit import RatePolicy
 pytestmark = pytest.mark.unit
 
 
-def test_default_graph_is_beside_the_repository() -> None:
+def test_default_graph_is_bundled_inside_the_repository() -> None:
     path = default_graph_path({})
-    assert (paths.REPO / "pyproject.toml").is_file()
-    assert path == paths.REPO.parent / "shared/datasets/ego-twitter/twitter_combined.txt.gz"
+    assert (paths.REPO / "pyproject.toml").is_file() and path.is_file()
+    assert path == paths.REPO / "data/ego-twitter/twitter_combined.txt.gz"
 
 
 def test_env_overrides_the_default_and_the_flag_overrides_both(tmp_path: Path) -> None:
