@@ -115,6 +115,11 @@ class FakeStore(JobStore):
         self.meter.firestore_reads += 1
         return sum(self._match(d, where) for _, d in self._in(collection))
 
+    def totals(self, collection: str, fields: Sequence[str]) -> tuple[int, dict[str, int]]:
+        self.meter.firestore_reads += 1
+        docs = [d for _, d in self._in(collection)]
+        return len(docs), {field: sum(d.get(field, 0) for d in docs) for field in fields}
+
     def list(self, collection: str) -> list[dict[str, Any]]:
         docs = [copy.deepcopy(d) for _, d in self._in(collection)]
         self.meter.firestore_reads += max(1, len(docs))

@@ -138,6 +138,6 @@ def test_the_sweeper_moves_a_stalled_analysis_on_with_the_coverage_it_reached():
     run(world)
     result = world.store.docs[f"analyses/{submitted.id}"]["result"]
     followers = len({a for a, b in edges if b == 0})
-    assert result["followers_total"] == followers
+    assert result["followers_in_scope"] == followers
     assert result["followers_analyzed"] == min(3, followers)  # the one chain: FakeGraph pages of 3
     assert result["coverage"] == pytest.approx(result["followers_analyzed"] / followers, abs=1e-6)

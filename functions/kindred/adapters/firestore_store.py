@@ -56,6 +56,14 @@ class FirestoreJobStore:
         result = self._filtered(collection, where).count().get()
         return int(result[0][0].value)
 
+    def totals(self, collection: str, fields: Sequence[str]) -> tuple[int, dict[str, int]]:
+        self.meter.firestore_reads += 1
+        query = self._collection(collection).count(alias="count")
+        for field in fields:
+            query = query.sum(field, alias=field)
+        values = {result.alias: result.value for result in query.get()[0]}
+        return int(values["count"]), {field: int(values[field] or 0) for field in fields}
+
     def list(self, collection: str) -> list[dict[str, Any]]:
         docs = [doc.to_dict() for doc in self._collection(collection).stream()]
         self.meter.firestore_reads += max(1, len(docs))

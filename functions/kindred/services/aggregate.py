@@ -52,7 +52,7 @@ def aggregate_step(deps: Deps, payload: dict[str, Any]) -> None:
     summary = {
         "popular": [[p.id, p.overlap] for p in popular],
         "followers_analyzed": analyzed,
-        "followers_total": total,
+        "followers_in_scope": total,
         "coverage": round(analyzed / total, 6) if total else 1.0,
         "skipped": dict(skipped),
         "groups_recorded": len(groups),

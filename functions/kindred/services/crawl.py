@@ -17,6 +17,7 @@ from kindred.core.errors import FailedForGood, NotFound, RetryLater
 from kindred.core.options import options_from_stored
 from kindred.core.pagination import PageState, advance, page_size
 from kindred.services.deps import Deps
+from kindred.services.failure import fail
 
 SPILL_BYTES = 48_000  # an encoded tally past this goes to Cloud Storage (payload budget: 100 KB)
 FAN_IN_READS = 2  # the fan-in check: read the followers record, count the groups
@@ -29,7 +30,16 @@ def followers_step(deps: Deps, payload: dict[str, Any]) -> None:
     state = PageState.from_dict(payload["page"])
     graph = deps.graph(payload["provider"])
     limit = page_size(state, options.max_followers, graph.max_page)
-    page = graph.followers(payload["target"], state.cursor, limit)
+    try:
+        page = graph.followers(payload["target"], state.cursor, limit)
+    except (FailedForGood, NotFound) as error:
+        fail(deps, analysis, getattr(error, "reason", "not_found"), _cannot_read(payload, error))
+        return
+    except RetryLater as error:
+        if error.retry_at is not None or deps.attempt < GIVE_UP_AFTER:
+            raise
+        fail(deps, analysis, "upstream_error", _kept_failing(payload, error))
+        return
     step = advance(state, len(page.accounts), page.cursor, options.max_followers)
     followers = [account.id for account in page.accounts[: step.keep]]
     if followers:
@@ -61,6 +71,20 @@ def followers_step(deps: Deps, payload: dict[str, Any]) -> None:
             names.analysis_doc(analysis), {"status": "follows", "updated_at": deps.clock.now()}
         )
         maybe_aggregate(deps, analysis)
+
+
+def _cannot_read(payload: dict[str, Any], error: Exception) -> str:
+    return (
+        f"the followers of {payload['target']} cannot be read any more ({error}); "
+        "check that the account still exists and is public, then submit it again"
+    )
+
+
+def _kept_failing(payload: dict[str, Any], error: Exception) -> str:
+    return (
+        f"{payload['provider']} kept failing on the followers of {payload['target']} "
+        f"after {GIVE_UP_AFTER} tries ({error}); submit the analysis again later"
+    )
 
 
 def _start_group(deps: Deps, payload: dict[str, Any], group: int, followers: list[str]) -> None:
@@ -159,6 +183,7 @@ def _end_group(
             "counted": counted,
             "skipped": dict(skipped),
             "parts": parts,
+            "calls": cost.upstream_calls,  # top-level, so a status sums it in one read
             "cost": cost.as_dict(),
             "at": deps.clock.now(),
         },

@@ -13,6 +13,7 @@ from kindred.core.cost import Meter
 from kindred.core.errors import FailedForGood, RetryLater
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import Popular, rank_similar
+from kindred.core.timestamps import rfc3339
 from kindred.services.crawl import GIVE_UP_AFTER
 from kindred.services.deps import Deps
 
@@ -70,14 +71,10 @@ def rank_step(deps: Deps, payload: dict[str, Any]) -> None:
     cost.firestore_writes += 1  # the final record, below
     result = {
         "id": analysis,
-        "account": {
-            "handle": doc["account"]["handle"],
-            "id": doc["account"]["id"],
-            "followers_count": doc["account"]["followers_count"],
-        },
+        "account": doc["account"],
         "status": "done",
         "followers_analyzed": summary["followers_analyzed"],
-        "followers_total": summary["followers_total"],
+        "followers_in_scope": summary["followers_in_scope"],
         "coverage": summary["coverage"],
         "skipped": summary["skipped"],
         "similar": [
@@ -101,8 +98,8 @@ def rank_step(deps: Deps, payload: dict[str, Any]) -> None:
             for p in popular
         ],
         "cost": cost.as_dict(),
-        "created_at": doc["created_at"],
-        "finished_at": now,
+        "created_at": rfc3339(doc["created_at"]),
+        "finished_at": rfc3339(now),
     }
     deps.blobs.write(names.result_blob(analysis), json.dumps(result).encode())
     deps.store.update(

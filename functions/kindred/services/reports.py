@@ -1,66 +1,102 @@
-"""What a user reads: the status of an analysis while it runs, and its result."""
+"""What a user reads: the status of an analysis while it runs, and its result.
+
+Both answers share one vocabulary: the result is the status of a finished analysis plus what
+it found, under the same names, with times in RFC 3339.
+"""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from kindred.core import names
 from kindred.core.errors import NotFound
+from kindred.core.progress import Observed, estimate
+from kindred.core.timestamps import rfc3339
 from kindred.services.deps import Deps
 
-PAGE = 100  # followers per page (one group), as the crawl asks for them
-# A guess until measured: each follower costs a page, some a page more per 100 follows.
-CALLS_PER_GROUP = PAGE * 1.2
-PROFILE_CALLS = 12  # 300 candidates, 25 profiles a call
+RESULT_FIELDS = ("followers_analyzed", "coverage", "skipped", "similar", "popular", "cost")
+TIMES = ("created_at", "started_at", "updated_at", "finished_at")
 
 
 def status(deps: Deps, analysis: str) -> dict[str, Any]:
-    """Status, progress counts and an estimate of the time left; raises NotFound."""
-    doc = _doc(deps, analysis)
-    options = doc["options"]
-    in_scope = min(options["max_followers"], doc["account"]["followers_count"])
-    followers = (
-        deps.store.get(names.followers_done_doc(analysis)) if doc["status"] == "follows" else None
-    )
-    groups_expected = followers["groups_total"] if followers else math.ceil(in_scope / PAGE)
-    groups_done = (
-        deps.store.count(names.groups_collection(analysis))
-        if doc["status"] in ("followers", "follows")
-        else (groups_expected if doc["status"] not in ("queued",) else 0)
-    )
-    report: dict[str, Any] = {
-        "id": analysis,
-        "status": doc["status"],
-        "account": doc["account"],
-        "options": options,
-        "progress": {
-            "followers_in_scope": followers["followers_total"] if followers else in_scope,
-            "groups_done": groups_done,
-            "groups_total": groups_expected,
-            "share": round(groups_done / groups_expected, 4) if groups_expected else 1.0,
-        },
-        "created_at": doc["created_at"],
-        "updated_at": doc.get("updated_at"),
-        "forced": doc.get("forced", 0),
-    }
-    if doc["status"] == "done":
-        report["finished_at"] = doc.get("finished_at")
-        report["cost"] = doc["result"]["cost"]
-        report["estimated_seconds_left"] = 0
-    else:
-        rate = deps.settings.upstream_rate(doc["provider"])
-        left = (groups_expected - groups_done) * CALLS_PER_GROUP + PROFILE_CALLS
-        report["estimated_seconds_left"] = round(left / rate, 1)
-    return report
+    """Status, progress and an estimate of the time left; raises NotFound."""
+    return _report(deps, analysis, _doc(deps, analysis))
 
 
 def result(deps: Deps, analysis: str) -> dict[str, Any]:
-    """The result of a finished analysis; raises NotFound, or returns the status if unfinished."""
+    """The status, and once done what the analysis found; raises NotFound."""
     doc = _doc(deps, analysis)
-    if doc["status"] != "done":
-        return status(deps, analysis)
-    return doc["result"]
+    report = _report(deps, analysis, doc)
+    if report["status"] == "done":
+        report |= {field: doc["result"][field] for field in RESULT_FIELDS if field in doc["result"]}
+        report["followers_in_scope"] = report["progress"]["followers_in_scope"]
+    return report
+
+
+def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
+    result = doc.get("result") or {}
+    followers = (
+        deps.store.get(names.followers_done_doc(analysis))
+        if doc["status"] in ("followers", "follows")
+        else None
+    )
+    groups = _finished_groups(deps, analysis, doc["status"])
+    in_scope = (followers or {}).get("followers_total") or min(
+        doc["options"]["max_followers"], doc["account"]["followers_count"]
+    )
+    progress = estimate(
+        Observed(
+            status=doc["status"],
+            followers_in_scope=in_scope,
+            top_candidates=doc["options"]["top_candidates"],
+            elapsed=deps.clock.now() - doc.get("started_at", deps.clock.now()),
+            rate=_rate_share(deps, doc["provider"]),
+            followers_calls=((followers or {}).get("cost") or {}).get("upstream_calls"),
+            groups_total=(followers or {}).get("groups_total"),
+            groups_done=groups["groups"],
+            followers_done=groups["followers"],
+            follows_calls_done=groups["calls"],
+            calls_final=result.get("cost", {}).get("upstream_calls"),
+        )
+    )
+    return {
+        "id": analysis,
+        "status": doc["status"],
+        "provider": doc["provider"],
+        "account": doc["account"],
+        "options": doc["options"],
+        "progress": {
+            "share": progress.share,
+            "followers_in_scope": result.get("followers_in_scope", in_scope),
+            "followers_analyzed": result.get("followers_analyzed", groups["counted"]),
+            "upstream_calls": progress.upstream_calls,
+            "upstream_calls_expected": progress.upstream_calls_expected,
+            "estimated_seconds_left": None
+            if doc["status"] == "failed"
+            else progress.estimated_seconds_left,
+        },
+        **{time: rfc3339(doc.get(time)) for time in TIMES},
+        "sweeper_moves": doc.get("forced", 0),
+        "error": doc.get("error"),
+    }
+
+
+def _finished_groups(deps: Deps, analysis: str, stage: str) -> dict[str, int]:
+    """Groups ended, followers in them (counted, and with the skipped), their upstream calls."""
+    if stage == "queued":
+        return {"groups": 0, "followers": 0, "counted": 0, "calls": 0}
+    count, sums = deps.store.totals(
+        names.groups_collection(analysis), ("followers", "counted", "calls")
+    )
+    return {"groups": count, **sums}
+
+
+def _rate_share(deps: Deps, provider: str) -> float:
+    """The provider queue's calls per second, shared by the analyses crawling on it."""
+    crawling = deps.store.count(
+        names.ANALYSES, [("provider", "==", provider), ("status", "in", ["followers", "follows"])]
+    )
+    return deps.settings.upstream_rate(provider) / max(crawling, 1)
 
 
 def _doc(deps: Deps, analysis: str) -> dict[str, Any]:
@@ -74,4 +110,4 @@ def _doc(deps: Deps, analysis: str) -> dict[str, Any]:
 def check_id(analysis: str) -> None:
     """Raises NotFound for what cannot be an analysis id, before any lookup is spent on it."""
     if not (8 <= len(analysis) <= 64 and analysis.isalnum()):
-        raise NotFound(f"no analysis {analysis[:80]!r}")
+        raise NotFound(f"no analysis {analysis!r}")

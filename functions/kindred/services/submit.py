@@ -96,6 +96,7 @@ def submit(
                 "handle": target.handle,
                 "display_name": target.display_name,
                 "followers_count": target.followers_count,
+                "avatar": target.avatar,
             },
             "options": options.as_dict(),
             "status": "queued",

@@ -80,11 +80,15 @@ def status(request: flask.Request, analysis: str) -> flask.Response:
 def results(request: flask.Request, analysis: str) -> flask.Response:
     reports.check_id(analysis)
     body = reports.result(bootstrap.deps(), analysis)
-    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
-        return flask.make_response(
+    wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if request.args.get("format") != "json" and wants == "text/html":
+        response = flask.make_response(
             html.render(body), 200, {"content-type": "text/html; charset=utf-8"}
         )
-    return json_response(body)
+    else:
+        response = json_response(body)
+    response.headers["Vary"] = "Accept"  # the same URL answers HTML or JSON by Accept
+    return response
 
 
 def _json_body(request: flask.Request) -> object:
