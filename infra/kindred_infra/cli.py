@@ -114,8 +114,11 @@ def up(
 @home_option
 def down(home: str | None) -> None:
     """Stop exactly the processes that `kindred up` started; their data stays for the next `up`."""
-    stopped = stack.down(_home(home))
-    click.echo(f"stopped {', '.join(stopped)}" if stopped else "the local stack was not running")
+    stopped = stack.down(
+        _home(home), on_stopped=lambda part: click.echo(f"stopped {part.name} (pid {part.pid})")
+    )
+    if not stopped:
+        click.echo("the local stack was not running")
 
 
 @main.command()

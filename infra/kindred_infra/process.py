@@ -105,15 +105,57 @@ def pid_alive(pid: int) -> bool:
 
 def stop_pid(pid: int, timeout: float = 10.0) -> None:
     """SIGTERM the process group led by pid, then SIGKILL what is left after timeout."""
+    stop_groups([pid], timeout)
+
+
+def stop_groups(
+    pids: Sequence[int],
+    timeout: float = 10.0,
+    on_stopped: Callable[[int], None] = lambda pid: None,
+) -> None:
+    """Stop the process groups led by pids together: SIGTERM them all, then wait for them all.
+
+    Each group gets its SIGTERM before any wait begins, so stopping several takes as long as
+    the slowest, not their sum. `on_stopped(pid)` is called as each group's processes exit;
+    what is left after `timeout` gets SIGKILL (and up to 2 s more). Returns once the exited
+    leaders are reaped too (see `_group_alive`), so that none of the pids is still taken.
+    """
+    left = list(pids)
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not _group_alive(pid):
+        while left and time.monotonic() < deadline:
+            for pid in [pid for pid in left if not _group_alive(pid)]:
+                left.remove(pid)
                 _forget_detached(pid)
-                return
-            time.sleep(0.05)
+                on_stopped(pid)
+            if left:
+                time.sleep(0.05)
+        if not left:
+            break
+    _await_reaped(pids, REAP_SECONDS)
+
+
+REAP_SECONDS = 2.0  # how long stop_groups waits for init to reap parts that have exited
+
+
+def _await_reaped(pids: Sequence[int], wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while any(_group_exists(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _group_exists(pgid: int) -> bool:
+    """Some process of the group, zombies included, still holds its pid."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pgid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _forget_detached(pid: int) -> None:
@@ -123,13 +165,32 @@ def _forget_detached(pid: int) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pgid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
+    """Some process of the group still runs; a zombie (exited, not yet reaped) does not count.
+
+    A part that `kindred up` started is no child of `kindred down`: once it exits it stays a
+    zombie until init reaps it, which some inits do only once a second, and its work is done.
+    """
+    if not _group_exists(pgid):
         return False
-    return True
+    members = _group_states(pgid)
+    return members is None or any(state != "Z" for state in members)
+
+
+def _group_states(pgid: int) -> list[str] | None:
+    """The state letters (/proc/PID/stat) of the group's processes; None without /proc."""
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return None
+    states = []
+    for entry in entries:
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ...
+            states.append(fields[0])
+    return states
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from kindred_infra.process import (
     free_port_block,
     http_ok,
     port_open,
+    stop_groups,
     stop_pid,
 )
 from kindred_infra.stack import state
@@ -142,14 +144,25 @@ def api_key(home: Path, name: str = "api_key") -> str:
     return path.read_text().strip()
 
 
-def down(home: Path) -> list[str]:
-    """Stop exactly the processes that `up` recorded; returns the names of those it stopped."""
+def down(
+    home: Path, on_stopped: Callable[[state.RunningPart], None] = lambda part: None
+) -> list[str]:
+    """Stop exactly the processes that `up` recorded, all together; returns the names stopped.
+
+    Every part gets its SIGTERM at once (the Firestore emulator writes its snapshot on it) and
+    `on_stopped(part)` is called as each one ends. Parts whose pid no longer runs the process
+    `up` started (gone, or reused by another program) are left alone.
+    """
     record = state.load(home)
+    running = [part for part in reversed(record.parts if record else ()) if state.is_alive(part)]
+    by_pid = {part.pid: part for part in running}
     stopped: list[str] = []
-    for part in reversed(record.parts if record else ()):
-        if state.is_alive(part):
-            stop_pid(part.pid)
-            stopped.append(part.name)
+
+    def report(pid: int) -> None:
+        stopped.append(by_pid[pid].name)
+        on_stopped(by_pid[pid])
+
+    stop_groups(list(by_pid), on_stopped=report)
     state.forget(home)
     env_file(home).unlink(missing_ok=True)
     return stopped
