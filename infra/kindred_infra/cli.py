@@ -11,6 +11,7 @@ import click
 from kindred_infra import paths, stack
 from kindred_infra.process import ServiceFailed
 from kindred_infra.stack.control import env_file, read_env_file
+from kindred_infra.table import aligned
 
 
 def _home(value: str | None) -> Path:
@@ -104,8 +105,8 @@ def up(
         return
     except ServiceFailed as error:
         raise click.ClickException(f"the local stack did not start: {error}") from error
-    for part in record.parts:
-        click.echo(f"  {part.name:<16} {part.endpoint:<28} pid {part.pid}")
+    for line in aligned([(part.name, part.endpoint, f"pid {part.pid}") for part in record.parts]):
+        click.echo(line)
     click.echo(f"up in {record.startup_seconds:.1f} s; logs in {options.logs}")
     click.echo(f"endpoints: source {env_file(options.home)}")
 
@@ -143,9 +144,12 @@ def ps(home: str | None) -> None:
     if not parts:
         click.echo("the local stack is not running (`kindred up` starts it)")
         return
+    rows = []
     for part in parts:
         health = "healthy" if part.healthy else ("UNHEALTHY" if part.alive else "DEAD")
-        click.echo(f"  {part.name:<16} {part.endpoint:<28} pid {part.pid:<8} {health}")
+        rows.append((part.name, part.endpoint, f"pid {part.pid}", health))
+    for line in aligned(rows):
+        click.echo(line)
     if not all(part.healthy for part in parts):
         sys.exit(1)
 
