@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
+from kindred.config import Settings
+from kindred.core.options import BOUNDS, AnalysisOptions
 from kindred_infra import paths, stack
+from kindred_infra.invocation import kindred_command
 from kindred_infra.process import ServiceFailed
 from kindred_infra.stack.control import env_file, read_env_file
 from kindred_infra.table import aligned
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _home(value: str | None) -> Path:
@@ -19,7 +26,9 @@ def _home(value: str | None) -> Path:
 
 
 home_option = click.option(
-    "--home", envvar="KINDRED_HOME", help="State folder of the local stack [default: ./.kindred]."
+    "--home",
+    envvar="KINDRED_HOME",
+    help=f"State folder of the local stack [default: {paths.REPO / '.kindred'}, the clone's].",
 )
 
 
@@ -177,14 +186,32 @@ DEMO_ACCOUNT = "u115485051.ego-twitter.test"  # the bundled graph's most-followe
 DEMO_MAX_FOLLOWERS = 1000  # keeps the demo near a minute at the local queue's 20 calls/s
 
 
+def _bounded(option: str, help_text: str) -> Callable[[F], F]:
+    """An option checked here, before anything is sent: its bounds and default from the core."""
+    low, high = BOUNDS[option]
+    default = getattr(AnalysisOptions(), option)
+    return click.option(
+        "--" + option.replace("_", "-"),
+        option,
+        type=click.IntRange(low, high),
+        help=f"{help_text} [default: {default:,}].",
+    )
+
+
 @main.command()
 @click.argument("account")
 @home_option
-@click.option("--provider", default="local", show_default=True, help="local or bluesky.")
-@click.option("--max-followers", type=int, help="Analyse the first N followers [100000].")
-@click.option("--max-follows-per-follower", type=int, help="Follows counted per follower [5000].")
-@click.option("--top-candidates", type=int, help="Most-followed accounts to score [300].")
-@click.option("--results", type=int, help="Similar accounts in the result [50].")
+@click.option(
+    "--provider",
+    type=click.Choice(Settings().providers),
+    default="local",
+    show_default=True,
+    help="Where ACCOUNT lives: the local graph server, or Bluesky's public AppView.",
+)
+@_bounded("max_followers", "Analyse the target's first N followers")
+@_bounded("max_follows_per_follower", "Count at most N follows of each follower")
+@_bounded("top_candidates", "Score the N accounts most followed by the followers")
+@_bounded("results", "List the N most similar accounts")
 @click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
@@ -198,14 +225,19 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     from kindred_infra import render
     from kindred_infra.client import ApiError, KindredApi
 
+    chosen = {name: value for name, value in options.items() if value is not None}
+    top = chosen.get("top_candidates", AnalysisOptions().top_candidates)
+    if chosen.get("results", AnalysisOptions().results) > top:
+        raise click.BadParameter(
+            f"cannot exceed --top-candidates ({top})", param_hint="'--results'"
+        )
     env = read_env_file(_home(home))
     api = KindredApi(
         api_url or env.get("KINDRED_API_URL", ""),
         os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
     )
     if not api.base_url:
-        raise click.ClickException("no stack is running here: `kindred up` starts one")
-    chosen = {name: value for name, value in options.items() if value is not None}
+        raise click.ClickException(f"no stack is running here: `{kindred_command()} up` starts one")
     err = Console(stderr=True)
     try:
         submitted = api.submit(account, provider, chosen)
@@ -214,7 +246,7 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
             return
         err.print(
             f"analysis {submitted['id']} of {account}"
-            + (" (reused)" if submitted["existing"] else "")
+            + (" (an earlier one, reused)" if submitted["existing"] else "")
         )
         with render.progress_bar(err) as show:
             result = api.wait(submitted["id"], show)
@@ -223,10 +255,11 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    out = Console(width=None if Console().is_terminal else 120)
+    out = Console(width=None if Console().is_terminal else 80)
     out.print(render.result_table(result))
     out.print(render.cost_line(result))
-    click.echo(f"results: {submitted['results_url']}  (JSON, or a page in a browser)")
+    click.echo(f"results: {submitted['results_url']}")
+    click.echo("  (a page in a browser, JSON for other clients)")
 
 
 @main.command()
@@ -240,7 +273,8 @@ def demo(ctx: click.Context, home: str | None) -> None:
     ctx.invoke(
         analyze, account=DEMO_ACCOUNT, home=home, wait=True, max_followers=DEMO_MAX_FOLLOWERS
     )
-    click.echo("the stack is still up: `kindred ps` shows it, `kindred down` stops it")
+    me = kindred_command()
+    click.echo(f"the stack is still up: `{me} ps` shows it, `{me} down` stops it")
 
 
 @main.command()

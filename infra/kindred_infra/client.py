@@ -45,7 +45,11 @@ class KindredApi:
             if report["status"] == "done":
                 return self.result(analysis)
             if report["status"] == "failed":
-                raise ApiError(f"analysis {analysis} failed: {report.get('error', 'see the logs')}")
+                error = report.get("error") or {}
+                raise ApiError(
+                    f"analysis {analysis} failed ({error.get('reason', 'unknown')}): "
+                    f"{error.get('message', 'the logs say more: kindred logs function:tasks')}"
+                )
             if timeout is not None and time.monotonic() - began > timeout:
                 raise ApiError(
                     f"analysis {analysis} is still {report['status']} after {timeout:.0f} s"
@@ -69,5 +73,6 @@ class KindredApi:
         except ValueError:
             body = {"message": response.text[:200]}
         if response.status_code >= 400:
-            raise ApiError(f"{response.status_code} {body.get('error', '')}: {body.get('message')}")
+            status = f"HTTP {response.status_code} {body.get('error')}"
+            raise ApiError(f"{body.get('message')} ({status})")
         return body

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 
@@ -15,40 +17,91 @@ class StatusSink(Protocol):
     def __call__(self, report: dict[str, Any]) -> None: ...
 
 
+STAGES = {
+    "queued": "waiting to start",
+    "followers": "listing followers",
+    "follows": "reading follows",
+    "aggregating": "counting",
+    "profiles": "reading profiles",
+    "done": "done",
+    "failed": "failed",
+}
+LOG_EVERY = 5.0  # seconds between plain progress lines when stderr is not a terminal
+
+
 @contextmanager
 def progress_bar(console: Console) -> Iterator[StatusSink]:
-    """A bar over the follower groups crawled, with the stage and the estimated time left."""
+    """A bar over the upstream calls, with the stage, the followers and the time left.
+
+    On a terminal it redraws; otherwise (a log, a pipe) it prints a plain line every few
+    seconds and at each change of stage.
+    """
+    if not console.is_terminal:
+        yield _log_lines(console)
+        return
     columns = (
-        TextColumn("[bold]{task.fields[stage]:<11}"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} groups"),
-        TimeElapsedColumn(),
-        TextColumn("about {task.fields[left]} left"),
+        TextColumn("[bold]{task.fields[stage]:<17}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.fields[counts]}"),
+        TextColumn("{task.fields[left]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("analysis", total=1, stage="queued", left="?")
+        bar = progress.add_task("analysis", total=1, stage="queued", counts="", left="")
 
         def update(report: dict[str, Any]) -> None:
-            done = report["status"] == "done"
-            counts = report["progress"]
-            total = max(counts["groups_total"], 1)
+            calls = report["progress"]
             progress.update(
                 bar,
-                total=total,
-                completed=total if done else counts["groups_done"],
-                stage=report["status"],
-                left=_duration(report.get("estimated_seconds_left")),
+                total=max(calls["upstream_calls_expected"], 1),
+                completed=calls["upstream_calls"],
+                stage=STAGES.get(report["status"], report["status"]),
+                counts=_counts(report),
+                left=_left(report),
             )
 
         yield update
 
 
+def _log_lines(console: Console) -> StatusSink:
+    last: dict[str, Any] = {"at": -LOG_EVERY, "status": ""}
+
+    def update(report: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - last["at"] < LOG_EVERY and report["status"] == last["status"]:
+            return
+        last.update(at=now, status=report["status"])
+        stage = STAGES.get(report["status"], report["status"])
+        share = report["progress"]["share"]
+        console.print(f"{stage}: {share:.0%}, {_counts(report)}, {_left(report)}", highlight=False)
+
+    return update
+
+
+def _counts(report: dict[str, Any]) -> str:
+    progress = report["progress"]
+    return (
+        f"~{progress['followers_estimate']:,}/{progress['followers_in_scope']:,} followers, "
+        f"~{progress['upstream_calls']:,}/{progress['upstream_calls_expected']:,} calls"
+    )
+
+
+def _left(report: dict[str, Any]) -> str:
+    if report["status"] == "done":
+        return "done"
+    seconds = report["progress"].get("estimated_seconds_left")
+    return "" if seconds is None else f"about {_duration(seconds)} left"
+
+
 def result_table(result: dict[str, Any]) -> Table:
     account = result["account"]
     table = Table(
-        title=f"Accounts most like {account['handle']} "
-        f"({result['followers_analyzed']:,} followers analysed, coverage {result['coverage']:.0%})",
+        title=f"Accounts most like {account['handle']}",
+        caption=f"{result['followers_analyzed']:,} of {result['followers_in_scope']:,} "
+        f"followers analysed (coverage {result['coverage']:.0%})",
         title_justify="left",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     for column, justify in (
         ("#", "right"),
@@ -74,9 +127,9 @@ def result_table(result: dict[str, Any]) -> Table:
 def cost_line(result: dict[str, Any]) -> str:
     cost = result["cost"]
     return (
-        f"cost: {cost['upstream_calls']:,} upstream calls, {cost['tasks']:,} tasks, "
-        f"{cost['firestore_writes']} Firestore writes, {cost['firestore_reads']} reads, "
-        f"{cost['storage_writes']} Storage writes"
+        f"cost: {cost['upstream_calls']:,} upstream calls, {cost['tasks']:,} tasks;\n"
+        f"      Firestore {cost['firestore_writes']:,} writes, {cost['firestore_reads']:,} reads; "
+        f"Storage {cost['storage_writes']:,} writes"
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
-from kindred.core.progress import PRIOR_CALLS_PER_FOLLOWER, Observed, estimate
+from kindred.core.progress import OVERRUN_MARGIN, PRIOR_CALLS_PER_FOLLOWER, Observed, estimate
 
 START = Observed(
     status="follows",
@@ -40,12 +41,24 @@ def test_finished_groups_replace_the_prior_with_their_own_calls_per_follower() -
     assert estimate(seen).upstream_calls_expected == 10 + 2500 + 12
 
 
-def test_a_slow_upstream_never_makes_the_estimate_say_done_before_the_chains_end() -> None:
+def test_past_the_model_the_estimate_keeps_a_margin_until_the_chains_end() -> None:
     seen = replace(START, elapsed=10_000.0, groups_total=10, groups_done=4)
     progress = estimate(seen)
     assert progress.upstream_calls == 200_000
-    assert progress.upstream_calls_expected == 200_000 + 6 + 12  # one call per chain, profiles
-    assert progress.share < 1
+    follows = math.ceil((200_000 - 10) * (1 + OVERRUN_MARGIN))
+    assert progress.upstream_calls_expected == 10 + follows + 12
+    assert 0.85 < progress.share < 1
+    assert progress.estimated_seconds_left > 0
+
+
+def test_followers_read_follow_the_same_model_and_never_fall_below_the_finished() -> None:
+    assert estimate(START).followers_estimate == 0
+    halfway = estimate(replace(START, elapsed=(10 + 600) / 20.0))
+    assert halfway.followers_estimate == 500
+    finished = replace(
+        START, elapsed=1.0, groups_done=7, followers_done=700, follows_calls_done=800
+    )
+    assert estimate(finished).followers_estimate == 700
 
 
 def test_a_shared_queue_slows_each_analysis() -> None:
@@ -65,4 +78,4 @@ def test_after_the_crawl_only_the_profile_batches_are_left() -> None:
 
 def test_a_finished_analysis_reports_what_it_spent() -> None:
     progress = estimate(replace(START, status="done", calls_final=1313))
-    assert progress == type(progress)(1.0, 1313, 1313, 0.0)
+    assert progress == type(progress)(1.0, 1313, 1313, 0.0, 1000)

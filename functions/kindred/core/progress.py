@@ -23,6 +23,8 @@ PROFILE_BATCH = 25  # profiles per call
 # a page's worth; some follow many pages (the bundled graph measured 1.17).
 PRIOR_CALLS_PER_FOLLOWER = 1.2
 MEASURED_AFTER = 50  # followers in finished groups before their own rate replaces the prior
+# Past the model's calls with chains still running, the model was low: assume a tenth more.
+OVERRUN_MARGIN = 0.1
 
 CRAWLING = ("queued", "followers", "follows")
 
@@ -50,11 +52,13 @@ class Progress:
     upstream_calls: int
     upstream_calls_expected: int
     estimated_seconds_left: float | None
+    followers_estimate: int  # followers whose follows have been read, by the same model
 
 
 def estimate(seen: Observed) -> Progress:
     if seen.calls_final is not None:
-        return Progress(1.0, seen.calls_final, seen.calls_final, 0.0)
+        calls = seen.calls_final
+        return Progress(1.0, calls, calls, 0.0, seen.followers_in_scope)
     groups = seen.groups_total or math.ceil(seen.followers_in_scope / PAGE)
     followers_calls = seen.followers_calls or math.ceil(seen.followers_in_scope / PAGE) or 1
     per_follower = (
@@ -63,15 +67,26 @@ def estimate(seen: Observed) -> Progress:
         else PRIOR_CALLS_PER_FOLLOWER
     )
     profile_calls = math.ceil(seen.top_candidates / PROFILE_BATCH)
-    crawl = followers_calls + math.ceil(seen.followers_in_scope * per_follower)
+    follows_calls = math.ceil(seen.followers_in_scope * per_follower)
     known = seen.follows_calls_done + (seen.followers_calls or 0)
-    if seen.status in CRAWLING:
+    crawling = seen.status in CRAWLING
+    if crawling:
         made = max(known, round(seen.elapsed * seen.rate))
+        if made >= followers_calls + follows_calls:
+            follows_calls = math.ceil((made - followers_calls) * (1 + OVERRUN_MARGIN))
         still_needed = (groups - seen.groups_done) + profile_calls
     else:  # the crawl is over: what it cost is known, the profile batches remain
-        made, crawl = known, known
+        made, follows_calls = known, seen.follows_calls_done
         still_needed = 1 if seen.status == "profiles" else 0
-    expected = max(crawl + profile_calls, made + still_needed)
+    expected = max(followers_calls + follows_calls + profile_calls, made + still_needed)
     share = made / expected if expected else 1.0
     left = (expected - made) / seen.rate if seen.rate > 0 else None
-    return Progress(round(min(share, 0.999), 4), made, expected, left and round(left, 1))
+    crawled = min(1.0, max(0, made - followers_calls) / max(follows_calls, 1)) if crawling else 1
+    followers = max(seen.followers_done, round(seen.followers_in_scope * crawled))
+    return Progress(
+        round(min(share, 0.999), 4),
+        made,
+        expected,
+        None if left is None else round(left, 1),
+        followers,
+    )

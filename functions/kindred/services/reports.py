@@ -69,6 +69,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             "share": progress.share,
             "followers_in_scope": result.get("followers_in_scope", in_scope),
             "followers_analyzed": result.get("followers_analyzed", groups["counted"]),
+            "followers_estimate": progress.followers_estimate,
             "upstream_calls": progress.upstream_calls,
             "upstream_calls_expected": progress.upstream_calls_expected,
             "estimated_seconds_left": None

@@ -11,7 +11,7 @@ from typing import Any
 
 from kindred.core import names
 from kindred.core.cost import Meter
-from kindred.core.errors import InvalidInput, TooBusy
+from kindred.core.errors import InvalidInput, NotFound, TooBusy
 from kindred.core.netguard import check_public_url
 from kindred.core.options import AnalysisOptions, parse_options
 from kindred.core.pagination import PageState
@@ -20,6 +20,13 @@ from kindred.services.deps import Deps
 RUNNING = ("followers", "follows", "aggregating", "profiles", "ranking")
 # A handle (alice.bsky.social), a DID (did:plc:...), with an optional leading @.
 ACCOUNT = re.compile(r"^@?(did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$")
+
+
+WHAT_TO_CHECK = {
+    "local": "check the handle (the bundled graph's look like u6017542.ego-twitter.test) "
+    "or the graph the stack serves (`kindred up --graph`)",
+    "bluesky": "check the handle's spelling (alice.bsky.social) or give the account's DID",
+}
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,11 @@ def submit(
     """
     if callback_url is not None:
         check_public_url(callback_url, deps.resolve)
-    target = deps.graph(provider).profile(account)
+    try:
+        target = deps.graph(provider).profile(account)
+    except NotFound as error:
+        hint = WHAT_TO_CHECK.get(provider, "check its name")
+        raise NotFound(f"no account {account!r} at {provider}: {hint}") from error
     key = _key(provider, target.id, options)
     existing = _recent(deps, key)
     if existing:
