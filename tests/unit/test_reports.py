@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from kindred.core.errors import NotFound, RetryLater
 from kindred.core.options import AnalysisOptions
 from kindred.services import crawl, reports
 from kindred.services.submit import submit
+from kindred.web.api import OPENAPI
 from kindred.web.tasks import STEPS
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -91,3 +93,21 @@ def test_followers_that_keep_failing_end_the_analysis_after_the_last_retry() -> 
     report = reports.status(world.deps(), submitted.id)
     assert (report["status"], report["error"]["reason"]) == ("failed", "upstream_error")
     assert "again later" in report["error"]["message"]
+
+
+def test_the_openapi_document_describes_every_field_of_the_status_and_the_result() -> None:
+    schemas = json.loads(OPENAPI.read_text())["components"]["schemas"]
+    status_schema = schemas["Status"]
+    result_extra = schemas["Result"]["allOf"][1]["properties"]
+    world = World(random_graph(4))
+    submitted = submit(world.deps(), "a0", "local", AnalysisOptions())
+    run(world)
+    status = reports.status(world.deps(), submitted.id)
+    result = reports.result(world.deps(), submitted.id)
+    assert set(status) == set(status_schema["required"]) == set(status_schema["properties"])
+    assert set(result) == set(status) | set(result_extra)
+    progress = schemas["Progress"]
+    assert set(status["progress"]) == set(progress["required"]) == set(progress["properties"])
+    assert set(status["account"]) == set(schemas["Account"]["properties"])
+    similar = result_extra["similar"]["items"]["properties"]
+    assert all(set(row) == set(similar) for row in result["similar"])
