@@ -18,9 +18,11 @@ DEMO_ACCOUNT = "u115485051.ego-twitter.test"
 
 def lone_copy(into: Path) -> Path:
     """The tracked files of this repository (as they are in the work tree), alone in a folder."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=paths.REPO, capture_output=True, check=True
-    ).stdout.decode().split("\0")
+    tracked = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=paths.REPO, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
     repo = into / "lone" / "repo"
     for name in filter(None, tracked):
         source = paths.REPO / name
