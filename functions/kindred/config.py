@@ -2,7 +2,7 @@
 
 Every other module takes a `Settings` (or the values it needs) as an argument; nothing else
 reads `os.environ`. Locally `kindred up` writes these variables to `.kindred/stack.env`; in
-the cloud `infra/deploy.py` sets them on each function.
+the cloud `kindred deploy` (`infra/kindred_infra/deploy.py`) sets them on each function.
 """
 
 from __future__ import annotations

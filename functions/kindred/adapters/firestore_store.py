@@ -1,6 +1,6 @@
 """The JobStore on Firestore. Every operation is counted in the invocation's Meter.
 
-No transactions: the local emulator never aborts one (DESIGN.md §4), so correctness rests on
+No transactions: the local emulator never aborts one (docs/decisions/0003), so correctness rests on
 `create()` preconditions and `count()` queries instead (docs/decisions/0003).
 """
 
