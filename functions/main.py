@@ -1,11 +1,14 @@
-"""Cloud Functions entry points: each parses the request, calls one use case and answers."""
+"""Cloud Functions entry points: each parses the request, calls one use case and answers.
+
+Each first makes sure the log is set up (`kindred.logs`: JSON lines on stdout), once.
+"""
 
 from __future__ import annotations
 
 import flask
 import functions_framework
 
-from kindred import bootstrap
+from kindred import bootstrap, logs
 from kindred.services.submit import start_queued
 from kindred.services.sweep import sweep
 from kindred.web import api as api_routes
@@ -16,22 +19,32 @@ from kindred.web.responses import json_response
 @functions_framework.http
 def api(request: flask.Request) -> flask.Response:
     """The public HTTP API: POST /analyses, GET /analyses/{id}, GET /analyses/{id}/results."""
+    logs.setup()
     return api_routes.handle(request)
 
 
 @functions_framework.http
 def tasks(request: flask.Request) -> flask.Response:
     """Pipeline steps, delivered by Cloud Tasks as POST /{step}."""
+    logs.setup()
     return task_steps.handle(request)
 
 
 @functions_framework.http
 def scheduler(request: flask.Request) -> flask.Response:
     """Cron: start queued analyses, best priority first, while there is room."""
-    return json_response({"started": start_queued(bootstrap.deps())})
+    log = logs.setup()
+    started = start_queued(bootstrap.deps())
+    for analysis in started:
+        log.info("started queued analysis %s", analysis, extra={"analysis": analysis})
+    return json_response({"started": started})
 
 
 @functions_framework.http
 def sweeper(request: flask.Request) -> flask.Response:
     """Cron: move analyses that have made no progress for too long on to their next stage."""
-    return json_response({"moved": sweep(bootstrap.deps())})
+    log = logs.setup()
+    moved = sweep(bootstrap.deps())
+    for analysis in moved:
+        log.info("moved stale analysis %s on", analysis, extra={"analysis": analysis})
+    return json_response({"moved": moved})

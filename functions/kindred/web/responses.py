@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import flask
@@ -16,8 +15,7 @@ from kindred.core.errors import (
     TooBusy,
     Unauthorized,
 )
-
-log = logging.getLogger("kindred")
+from kindred.logs import log
 
 
 def json_response(

@@ -26,6 +26,7 @@ from kindred_infra.stack.plan import (
     PartSpec,
     StackOptions,
     StackPorts,
+    part_log,
     plan,
     render_env_file,
     stack_env,
@@ -63,6 +64,7 @@ def env_file(home: Path) -> Path:
 def up(options: StackOptions) -> state.StackRecord:
     """Start every part, wait until each is healthy, record them and write `stack.env`.
 
+    Each part logs to a fresh `logs/NAME.log`; the previous run's log is kept as `NAME.log.1`.
     Raises StackRunning if a stack already runs in `options.home`, and ServiceFailed (naming
     the part and showing the end of its log) if a part does not come up; in that case every
     part already started is stopped again.
@@ -83,6 +85,8 @@ def up(options: StackOptions) -> state.StackRecord:
         if spec.port:
             _refuse_taken_port(spec)
     services = [_service(spec, options) for spec in specs]
+    for service in services:
+        _set_aside(service.log)
     try:
         for service in services:
             service.start()
@@ -198,7 +202,7 @@ def ensure_firestore_emulator() -> None:
 
 def _service(spec: PartSpec, options: StackOptions) -> Service:
     endpoint = f"{options.host}:{spec.port}" if spec.port else None
-    log = options.logs / f"{spec.name.replace(':', '-')}.log"
+    log = part_log(options.logs, spec.name)
     return Service(
         spec.name,
         spec.argv,
@@ -207,6 +211,12 @@ def _service(spec: PartSpec, options: StackOptions) -> Service:
         env=dict(spec.env),
         cwd=spec.cwd,
     )
+
+
+def _set_aside(log: Path) -> None:
+    """Each `up` starts each part's log afresh; the previous run's stays as `NAME.log.1`."""
+    if log.exists():
+        log.replace(log.with_name(log.name + ".1"))
 
 
 def _answers(health_url: str | None, endpoint: str | None) -> bool:

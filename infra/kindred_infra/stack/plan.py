@@ -64,6 +64,11 @@ class StackOptions:
         return self.home / "logs"
 
 
+def part_log(logs: Path, part: str) -> Path:
+    """A part's log file: `function:tasks` writes `logs/function-tasks.log`."""
+    return logs / f"{part.replace(':', '-')}.log"
+
+
 @dataclass(frozen=True)
 class PartSpec:
     """One process of the stack and how to tell that it is ready."""
@@ -243,7 +248,8 @@ def plan(options: StackOptions) -> list[PartSpec]:
                 if function.health_path
                 else None,
                 port=port,
-                env={**env, "WORKERS": str(options.function_workers)},
+                # Unbuffered: each line reaches the log as it is written, not at exit.
+                env={**env, "WORKERS": str(options.function_workers), "PYTHONUNBUFFERED": "1"},
                 cwd=paths.FUNCTIONS_SOURCE,
             )
         )
