@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 NODE_INSTALLED := infra/firestore-emulator/node_modules/.installed
+# The results page's browser test drives Debian's Chromium (Playwright cannot fetch its own).
+BROWSER_INSTALLED := /usr/bin/chromium
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
 .PHONY: setup demo test test-unit test-functions test-integration test-e2e lint format up down ps \
@@ -27,13 +29,22 @@ $(NODE_INSTALLED): infra/firestore-emulator/package.json infra/firestore-emulato
 	cd infra/firestore-emulator && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(BROWSER_INSTALLED):
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "The browser tests need Debian's chromium at $@; as root: apt-get install -y chromium"; \
+		exit 1; \
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	test -x $@
+
 ## The main job: start the local stack (if it is not up), analyse the first 1,000 followers of
 ## the bundled graph's largest account, print the similar accounts and where to see them.
 demo: setup
 	$(BIN)/kindred demo
 
 ## The whole suite: lint, then every test tier (pytest's exit 5, "no tests", fails too).
-test: setup lint
+test: setup $(BROWSER_INSTALLED) lint
 	$(PYTEST) tests
 
 test-unit: setup
@@ -45,7 +56,7 @@ test-functions: setup
 test-integration: setup
 	$(PYTEST) -m integration tests
 
-test-e2e: setup
+test-e2e: setup $(BROWSER_INSTALLED)
 	$(PYTEST) -m e2e tests
 
 ## Every benchmark figure (under 30 minutes on 2 cores); writes bench/results.json,

@@ -147,7 +147,7 @@ def _skipped(skipped: dict[str, Any]) -> str:
 def _score_note(report: dict[str, Any]) -> str:
     analysed = _count(report.get("followers_analyzed"))
     return (
-        "<p class=note>The score is the cosine similarity of the two follower sets: "
+        "<p class=note id=score-note>The score is the cosine similarity of the two follower sets: "
         "overlap / \u221a(F \u00d7 followers), where <i>overlap</i> is how many of the "
         f"F = {analysed} analysed followers also follow that account; 1 means the same audience, "
         "0 none in common.</p>"
