@@ -1,0 +1,49 @@
+"""`kindred analyze` as a user types it: flags checked before sending, errors that say what to
+check, progress a log can read, a table that fits 80 columns and commands that work as typed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+KINDRED = shutil.which("kindred", path=str(Path(sys.executable).parent))
+
+
+def analyze(stack: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KINDRED_API_URL": stack["KINDRED_API_URL"],
+           "KINDRED_API_KEY": stack["KINDRED_API_KEY"], "COLUMNS": "80"}  # fmt: skip
+    return subprocess.run(
+        [KINDRED, "analyze", *args], env=env, capture_output=True, text=True, timeout=240
+    )
+
+
+def test_a_bad_flag_is_refused_with_its_name_and_bounds_before_anything_is_sent(local_stack):
+    refused = analyze(local_stack, "u6017542.ego-twitter.test", "--max-followers", "-3")
+    assert refused.returncode == 2
+    assert "'--max-followers'" in refused.stderr and "1<=x<=1000000" in refused.stderr
+    assert "not one of 'local', 'bluesky'" in analyze(local_stack, "x", "--provider", "y").stderr
+    too_many = analyze(local_stack, "x", "--results", "400")
+    assert "'--results'" in too_many.stderr and "--top-candidates (300)" in too_many.stderr
+
+
+def test_an_unknown_account_says_where_it_was_looked_for_and_what_to_check(local_stack):
+    missing = analyze(local_stack, "nobody.ego-twitter.test", "--wait")
+    assert missing.returncode == 1
+    assert "no account 'nobody.ego-twitter.test' at local" in missing.stderr
+    assert "u6017542.ego-twitter.test" in missing.stderr  # what a handle there looks like
+    assert "getProfile" not in missing.stderr
+
+
+def test_a_piped_run_logs_plain_progress_lines_then_a_table_within_80_columns(local_stack):
+    done = analyze(local_stack, "u14348594.ego-twitter.test", "--max-followers", "300", "--wait")
+    assert done.returncode == 0, done.stderr
+    progress = [line for line in done.stderr.splitlines() if " followers, ~" in line]
+    assert progress and progress[-1].startswith("done: 100%"), done.stderr
+    assert any("calls" in line and "left" in line for line in progress[:-1])
+    assert "Accounts most like u14348594.ego-twitter.test" in done.stdout
+    assert "300 of 300 followers analysed" in done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80, done.stdout
+    assert "results: http://" in done.stdout
