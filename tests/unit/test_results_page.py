@@ -101,7 +101,7 @@ def test_failed_says_what_to_do_and_does_not_reload():
     }
     page = Parsed(html.render(report))
     assert not any(attrs.get("http-equiv") == "refresh" for attrs in page.all("meta"))
-    assert "account_gone" in page.joined() and "try another" in page.joined()
+    assert "failed: account gone" in page.joined() and "try another" in page.joined()
     assert not page.all("progress")
 
 

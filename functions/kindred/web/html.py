@@ -106,7 +106,7 @@ def _failed(report: dict[str, Any]) -> str:
     reason = error.get("reason") or "unknown"
     message = error.get("message") or "No more is known. Submit the analysis again."
     return (
-        f"<section class=failed role=alert><h2>The analysis failed: {_text(reason)}</h2>"
+        f"<section class=failed role=alert><h2>The analysis failed: {_words(reason)}</h2>"
         f"<p>{_text(message)}</p><p class=muted>Stopped at {_clock(report.get('updated_at'))}."
         "</p></section>"
     )
@@ -140,7 +140,7 @@ def _summary(report: dict[str, Any]) -> str:
 def _skipped(skipped: dict[str, Any]) -> str:
     if not skipped:
         return ""
-    parts = ", ".join(f"{_count(n)} {_text(reason)}" for reason, n in sorted(skipped.items()))
+    parts = ", ".join(f"{_count(n)} {_words(reason)}" for reason, n in sorted(skipped.items()))
     return f" Followers skipped: {parts}."
 
 
@@ -333,6 +333,11 @@ def _count(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return DASH
     return f"{value:,.0f}"
+
+
+def _words(reason: Any) -> str:
+    """A stable reason word (`upstream_error`) as words (upstream error)."""
+    return _text(str(reason).replace("_", " "))
 
 
 def _text(value: Any) -> str:
