@@ -160,7 +160,10 @@ def _group_exists(pgid: int) -> bool:
 
 def _forget_detached(pid: int) -> None:
     for process in [p for p in _DETACHED if p.pid == pid]:
-        process.poll()  # records the exit, so the object no longer thinks it runs
+        # Records the exit, so the object no longer thinks it runs. A wait, not a poll: a
+        # process whose main thread shows as a zombie may still be ending its other threads.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=2)
         _DETACHED.remove(process)
 
 
