@@ -165,6 +165,29 @@ def ps(home: str | None) -> None:
 
 @main.command()
 @home_option
+@click.argument("part", required=False)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+def logs(home: str | None, part: str | None, follow: bool) -> None:
+    """Show the local stack's logs: every part's, or one PART's (e.g. `function:tasks`)."""
+    from kindred_infra.stack import logs as stack_logs
+
+    try:
+        files = stack_logs.part_logs(_home(home), part)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if not follow and not any(path.exists() for _, path in files):
+        click.echo(f"no logs in {files[0][1].parent} yet (`kindred up` writes them)", err=True)
+        return
+    width = max(len(name) for name, _ in files)
+    try:
+        for name, line in stack_logs.follow(files) if follow else stack_logs.read(files):
+            click.echo(stack_logs.render(name, line, width))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C ends --follow: not an error
+
+
+@main.command()
+@home_option
 def check(home: str | None) -> None:
     """Round-trip through every part of the running stack: Firestore, Storage, Tasks, graph, API."""
     from kindred.config import Settings
