@@ -110,7 +110,8 @@ def up(
     try:
         record = stack.up(options)
     except stack.StackRunning as error:
-        click.echo(f"{error}: nothing to do (`kindred ps` shows it, `kindred down` stops it)")
+        me = kindred_command()
+        click.echo(f"{error}: nothing to do (`{me} ps` shows it, `{me} down` stops it)")
         return
     except ServiceFailed as error:
         raise click.ClickException(f"the local stack did not start: {error}") from error
@@ -151,7 +152,7 @@ def ps(home: str | None) -> None:
     """Show each part of the local stack: pid, endpoint, health."""
     parts = stack.status(_home(home))
     if not parts:
-        click.echo("the local stack is not running (`kindred up` starts it)")
+        click.echo(f"the local stack is not running (`{kindred_command()} up` starts it)")
         return
     rows = []
     for part in parts:
@@ -176,7 +177,8 @@ def logs(home: str | None, part: str | None, follow: bool) -> None:
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     if not follow and not any(path.exists() for _, path in files):
-        click.echo(f"no logs in {files[0][1].parent} yet (`kindred up` writes them)", err=True)
+        where = files[0][1].parent
+        click.echo(f"no logs in {where} yet (`{kindred_command()} up` writes them)", err=True)
         return
     width = max(len(name) for name, _ in files)
     try:
