@@ -16,8 +16,9 @@ import json
 import logging
 import sys
 import threading
-from datetime import UTC, datetime
 from typing import Any
+
+from kindred.core.timestamps import rfc3339
 
 log = logging.getLogger("kindred")
 
@@ -38,7 +39,7 @@ class JsonFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "severity": record.levelname,  # Python's names are Cloud Logging's for these levels
             "message": message,
-            "time": rfc3339(record.created),
+            "time": rfc3339(record.created, "microseconds"),
         }
         entry |= {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
         if record.levelno >= logging.WARNING:
@@ -48,11 +49,6 @@ class JsonFormatter(logging.Formatter):
                 "function": record.funcName,
             }
         return json.dumps(entry, default=str, ensure_ascii=False)
-
-
-def rfc3339(epoch: float, timespec: str = "microseconds") -> str:
-    """`2024-05-01T12:00:00.123456Z`: UTC, to the microsecond (or to `timespec`)."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec=timespec)[:-6] + "Z"
 
 
 class _Stdout(logging.StreamHandler):

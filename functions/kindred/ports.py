@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from kindred.core.accounts import Account, AccountProfile, Page
+from kindred.core.messages import Message
 
 __all__ = [
     "Account",
@@ -44,9 +45,13 @@ class TaskQueue(Protocol):
     """Cloud Tasks: a named task on a named queue, delivered at least once."""
 
     def enqueue(
-        self, queue: str, name: str, step: str, payload: Mapping[str, Any], at: float | None = None
+        self, queue: str, name: str, message: Message, at: float | None = None, carry: bool = True
     ) -> bool:
-        """Create the task; False if a task of that name exists or existed (a duplicate)."""
+        """Create the task for `message.STEP`; False if a task of that name exists or existed.
+
+        With `carry`, the message's cost takes in what this invocation counted since it last
+        carried, the task's creation included (`core.cost`).
+        """
         ...
 
 
@@ -54,7 +59,11 @@ class JobStore(Protocol):
     """Firestore: analysis documents and the marker documents that make steps idempotent."""
 
     def create(self, path: str, data: Mapping[str, Any]) -> bool:
-        """Create the document; False if it already exists (the `create()` precondition)."""
+        """Create the document; False if it already exists (the `create()` precondition).
+
+        Here and in `update`, a Meter in `data` carries this invocation's cost, this write
+        included (`core.cost.carried`).
+        """
         ...
 
     def get(self, path: str) -> dict[str, Any] | None: ...
@@ -80,6 +89,10 @@ class BlobStore(Protocol):
     """Cloud Storage: bulk data under deterministic names, so a rewrite is harmless."""
 
     def write(self, name: str, data: bytes) -> None: ...
+    def write_json(self, name: str, data: Mapping[str, Any]) -> None:
+        """`data` as JSON; a Meter in it carries this invocation's cost (`core.cost.carried`)."""
+        ...
+
     def read(self, name: str) -> bytes:
         """Raises NotFound."""
         ...

@@ -105,14 +105,14 @@ def token(key: bytes = GOOGLE_KEY, **changes: object) -> str:
 
 def deliver(app, bearer: str | None):
     headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-    # An empty payload: accepted requests are dropped as malformed before any service is used.
+    # An empty payload: accepted requests are refused as unreadable before any service is used.
     return app.post("/follows", json={}, headers=headers)
 
 
 def test_a_google_signed_token_for_our_account_and_url_is_accepted(tasks_app):
     response = deliver(tasks_app, token())
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"dropped": "malformed task"}
+    assert "a follows message without 'analysis'" in response.get_json()["refused"]
 
 
 @pytest.mark.parametrize(

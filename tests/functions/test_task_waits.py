@@ -38,11 +38,12 @@ def test_a_throttled_step_waits_for_the_window_then_continues_cleanly(monkeypatc
     waited = app.post(f"/{step}", json=payload, headers=headers)
     assert waited.status_code == 200 and "waiting_until" in waited.get_json()
     wait_name, wait_step, wait_payload = world.queue.pending.popleft()
-    assert (wait_name, wait_step, wait_payload["waits"]) == (f"{name}-w1", step, 1)
+    assert (wait_name, wait_step) == (f"{name}-w1", step)
+    assert wait_payload["delivery"] == {"waits": 1, "task_base": name}
 
     headers["X-CloudTasks-TaskName"] = wait_name
     assert app.post(f"/{wait_step}", json=wait_payload, headers=headers).status_code == 200
     assert world.queue.pending, "the step continued"
     for _, _, continued in world.queue.pending:
-        assert "waits" not in continued and "task_base" not in continued
+        assert continued["delivery"] == {"waits": 0, "task_base": None}
     assert submitted.id in wait_name

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import json
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from kindred.config import Settings
-from kindred.core.cost import Meter
+from kindred.core.cost import Meter, carried
 from kindred.core.errors import NotFound
+from kindred.core.messages import Message
 from kindred.ports import (
     Account,
     AccountProfile,
@@ -87,9 +89,10 @@ class FakeStore(JobStore):
 
     def create(self, path: str, data: Mapping[str, Any]) -> bool:
         self.meter.firestore_writes += 1
+        written = copy.deepcopy(carried(data, self.meter))  # as the adapter: before the write
         if path in self.docs:
             return False
-        self.docs[path] = copy.deepcopy(dict(data))
+        self.docs[path] = written
         return True
 
     def get(self, path: str) -> dict[str, Any] | None:
@@ -98,7 +101,7 @@ class FakeStore(JobStore):
 
     def update(self, path: str, data: Mapping[str, Any]) -> None:
         self.meter.firestore_writes += 1
-        self.docs.setdefault(path, {}).update(copy.deepcopy(dict(data)))
+        self.docs.setdefault(path, {}).update(copy.deepcopy(carried(data, self.meter)))
 
     def _in(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
         return [
@@ -143,6 +146,10 @@ class FakeBlobs(BlobStore):
         self.meter.storage_writes += 1
         self.objects[name] = data
 
+    def write_json(self, name: str, data: Mapping[str, Any]) -> None:
+        self.meter.storage_writes += 1
+        self.objects[name] = json.dumps(carried(data, self.meter)).encode()
+
     def read(self, name: str) -> bytes:
         if name not in self.objects:
             raise NotFound(name)
@@ -159,17 +166,21 @@ class FakeQueue(TaskQueue):
 
     def __init__(self, meter: Meter):
         self.meter = meter
-        self.pending: deque[tuple[str, str, dict]] = deque()
+        self.pending: deque[tuple[str, str, dict]] = deque()  # (name, step, body) as delivered
         self.names: set[str] = set()
+        self.queues: list[str] = []
 
     def enqueue(
-        self, queue: str, name: str, step: str, payload: Mapping[str, Any], at=None
+        self, queue: str, name: str, message: Message, at: float | None = None, carry: bool = True
     ) -> bool:
+        self.meter.tasks += 1
+        if carry:
+            message = message.with_cost(Meter.total([message.cost, self.meter.take()]))
         if name in self.names:
             return False
         self.names.add(name)
-        self.meter.tasks += 1
-        self.pending.append((name, step, copy.deepcopy(dict(payload))))
+        self.queues.append(queue)
+        self.pending.append((name, message.STEP, json.loads(json.dumps(message.to_dict()))))
         return True
 
 

@@ -11,9 +11,8 @@ import pytest
 from support.fakes import World
 
 from kindred.core.options import AnalysisOptions
-from kindred.services import crawl
+from kindred.services import crawl, pipeline
 from kindred.services.submit import submit
-from kindred.web.tasks import STEPS
 
 
 def random_graph(seed: int, nodes: int = 40, edges: int = 400) -> list[tuple[int, int]]:
@@ -29,7 +28,7 @@ def run(world: World, seed: int = 0, duplicates: bool = False) -> None:
         world.queue.pending.rotate(-index)
         _, step, payload = world.queue.pending.popleft()
         for _ in range(2 if duplicates else 1):
-            STEPS[step](world.deps(), dict(payload))
+            pipeline.deliver(world.deps(), step, dict(payload))
 
 
 def direct(edges, target: str, options: AnalysisOptions) -> tuple[list, list]:
@@ -127,11 +126,11 @@ def test_the_sweeper_moves_a_stalled_analysis_on_with_the_coverage_it_reached():
     submitted = submit(world.deps(), "a0", "local", AnalysisOptions())
     # Deliver the followers pages and one chain; lose every other chain (dropped tasks).
     _, step, payload = world.queue.pending.popleft()
-    STEPS[step](world.deps(), payload)
+    pipeline.deliver(world.deps(), step, payload)
     while world.queue.pending:
         _, step, payload = world.queue.pending.popleft()
         if step == "followers" or (step == "follows" and payload["group"] == 0):
-            STEPS[step](world.deps(), payload)
+            pipeline.deliver(world.deps(), step, payload)
     assert sweep(world.deps()) == []  # not stale yet
     world.clock.time += world.settings.stale_seconds + 1
     assert sweep(world.deps()) == [submitted.id]

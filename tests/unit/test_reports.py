@@ -9,12 +9,12 @@ import pytest
 from support.fakes import World
 from test_pipeline_logic import random_graph, run
 
+from kindred.core import retry
 from kindred.core.errors import NotFound, RetryLater
 from kindred.core.options import AnalysisOptions
-from kindred.services import crawl, reports
+from kindred.services import pipeline, reports
 from kindred.services.submit import submit
 from kindred.web.api import OPENAPI
-from kindred.web.tasks import STEPS
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -57,7 +57,7 @@ def test_an_analysis_whose_followers_cannot_be_read_fails_at_once_with_a_reason(
     world = GoneTarget(random_graph(3))
     submitted = submit(world.deps(), "a0", "local", AnalysisOptions())
     _, step, payload = world.queue.pending.popleft()
-    STEPS[step](world.deps(), payload)
+    pipeline.deliver(world.deps(), step, payload)
     assert not world.queue.pending  # nothing continues
     report = reports.status(world.deps(), submitted.id)
     assert report["status"] == "failed"
@@ -82,14 +82,14 @@ def test_followers_that_keep_failing_end_the_analysis_after_the_last_retry() -> 
     world = FailingUpstream(random_graph(3))
     submitted = submit(world.deps(), "a0", "local", AnalysisOptions())
     _, step, payload = world.queue.pending.popleft()
-    for attempt in range(crawl.GIVE_UP_AFTER):
+    for attempt in range(retry.GIVE_UP_AFTER):
         deps = world.deps()
         deps.attempt = attempt
         with pytest.raises(RetryLater):
-            STEPS[step](deps, dict(payload))
+            pipeline.deliver(deps, step, dict(payload))
     deps = world.deps()
-    deps.attempt = crawl.GIVE_UP_AFTER
-    STEPS[step](deps, dict(payload))
+    deps.attempt = retry.GIVE_UP_AFTER
+    pipeline.deliver(deps, step, dict(payload))
     report = reports.status(world.deps(), submitted.id)
     assert (report["status"], report["error"]["reason"]) == ("failed", "upstream_error")
     assert "again later" in report["error"]["message"]

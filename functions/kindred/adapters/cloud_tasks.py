@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import tasks_v2
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from kindred.core.cost import Meter
+from kindred.core.messages import Message
 
 DISPATCH_DEADLINE_SECONDS = 120
 
@@ -31,14 +30,17 @@ class CloudTaskQueue:
         self.service_account = service_account
 
     def enqueue(
-        self, queue: str, name: str, step: str, payload: Mapping[str, Any], at: float | None = None
+        self, queue: str, name: str, message: Message, at: float | None = None, carry: bool = True
     ) -> bool:
         queue_path = f"{self.parent}/queues/{queue}"
+        self.meter.tasks += 1  # counted as asked for, so a carrying body holds its own task
+        if carry:
+            message = message.with_cost(Meter.total([message.cost, self.meter.take()]))
         request = tasks_v2.HttpRequest(
-            url=f"{self.handler_url}/{step}",
+            url=f"{self.handler_url}/{message.STEP}",
             http_method=tasks_v2.HttpMethod.POST,
             headers={"content-type": "application/json"},
-            body=json.dumps(payload, separators=(",", ":")).encode(),
+            body=json.dumps(message.to_dict(), separators=(",", ":")).encode(),
         )
         if self.service_account:
             request.oidc_token = tasks_v2.OidcToken(
@@ -53,7 +55,6 @@ class CloudTaskQueue:
             task.schedule_time = timestamp_pb2.Timestamp(seconds=int(at), nanos=int(at % 1 * 1e9))
         try:
             self.client.create_task(parent=queue_path, task=task)
-        except AlreadyExists:
+        except AlreadyExists:  # a duplicate: its body, and the cost it carried, go nowhere
             return False
-        self.meter.tasks += 1  # tasks created: a rejected duplicate costs nothing
         return True

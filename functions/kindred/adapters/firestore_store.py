@@ -13,7 +13,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from kindred.core.cost import Meter
+from kindred.core.cost import Meter, carried
 
 
 class FirestoreJobStore:
@@ -37,7 +37,7 @@ class FirestoreJobStore:
     def create(self, path: str, data: Mapping[str, Any]) -> bool:
         self.meter.firestore_writes += 1
         try:
-            self._doc(path).create(dict(data))
+            self._doc(path).create(carried(data, self.meter))
         except AlreadyExists:
             return False
         return True
@@ -49,7 +49,7 @@ class FirestoreJobStore:
 
     def update(self, path: str, data: Mapping[str, Any]) -> None:
         self.meter.firestore_writes += 1
-        self._doc(path).set(dict(data), merge=True)
+        self._doc(path).set(carried(data, self.meter), merge=True)
 
     def count(self, collection: str, where: Sequence[tuple[str, str, Any]] = ()) -> int:
         self.meter.firestore_reads += 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from google.api_core.exceptions import NotFound as GcsNotFound
 from google.cloud import storage
 
-from kindred.core.cost import Meter
+from kindred.core.cost import Meter, carried
 from kindred.core.errors import NotFound
 
 CHUNK_BYTES = 256 * 1024  # small reads, so many runs can be merged at once in little memory
@@ -21,6 +23,11 @@ class GcsBlobStore:
     def write(self, name: str, data: bytes) -> None:
         self.meter.storage_writes += 1
         self.bucket.blob(name).upload_from_string(data)
+
+    def write_json(self, name: str, data: Mapping[str, Any]) -> None:
+        self.meter.storage_writes += 1
+        body = json.dumps(carried(data, self.meter), separators=(",", ":")).encode()
+        self.bucket.blob(name).upload_from_string(body, content_type="application/json")
 
     def read(self, name: str) -> bytes:
         try:

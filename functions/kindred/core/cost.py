@@ -1,13 +1,18 @@
 """What an analysis spends, counted by the pipeline itself as it goes.
 
-Each task invocation counts its own operations in a `Meter`; chains carry the sum forward in
-their payload and the chain's end stores it, so the final result adds up every step without a
-write per step.
+Each task invocation has one `Meter`, and each adapter counts its own operations on it as
+they happen. What an invocation spent rides on in what it writes or sends: a Meter inside a
+message, a document or a JSON object takes in, as the adapter writes it, everything the
+invocation counted since it last carried (the write itself included), so every operation is
+carried exactly once and the final result adds up every step without a write per step.
+Operations after an invocation's last carrying write (a fan-in check that finds the stage
+unfinished: two reads) are counted on its Meter but carried nowhere.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -18,19 +23,27 @@ class Meter:
     firestore_reads: int = 0
     tasks: int = 0
     storage_writes: int = 0
+    _carried: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def take(self) -> Meter:
+        """What was counted since the last take: for one carrying write to hold."""
+        now = self.as_dict()
+        since = Meter(**{name: value - self._carried.get(name, 0) for name, value in now.items()})
+        self._carried = now
+        return since
 
     def add(self, other: Meter) -> Meter:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name, value in other.as_dict().items():
+            setattr(self, name, getattr(self, name) + value)
         return self
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     @classmethod
     def from_dict(cls, raw: Any) -> Meter:
         raw = raw or {}
-        return cls(**{f.name: int(raw.get(f.name, 0)) for f in fields(cls)})
+        return cls(**{name: int(raw.get(name, 0)) for name in COUNTERS})
 
     @classmethod
     def total(cls, meters: Any) -> Meter:
@@ -38,3 +51,18 @@ class Meter:
         for meter in meters:
             result.add(meter if isinstance(meter, Meter) else cls.from_dict(meter))
         return result
+
+
+COUNTERS = tuple(Meter().as_dict())
+
+
+def carried(data: Any, invocation: Meter) -> Any:
+    """`data` as it is written: each Meter in it takes in what `invocation` counted since it
+    last carried, and is written as its counts (the same Meter written twice holds both)."""
+    if isinstance(data, Meter):
+        return data.add(invocation.take()).as_dict()
+    if isinstance(data, Mapping):
+        return {key: carried(value, invocation) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [carried(value, invocation) for value in data]
+    return data

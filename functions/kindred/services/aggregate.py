@@ -7,23 +7,23 @@ never with the number of accounts counted (the seed ran out of memory here).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 from kindred.core import names, tally
 from kindred.core.cost import Meter
+from kindred.core.messages import Aggregate, FetchProfiles, Rank
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import top_popular
 from kindred.services.deps import Deps
+from kindred.services.handoff import send
 
 FAN_IN = 64
 DONE_OR_LATER = ("profiles", "ranking", "done")
 
 
-def aggregate_step(deps: Deps, payload: dict[str, Any]) -> None:
-    analysis = payload["analysis"]
+def aggregate_step(deps: Deps, message: Aggregate) -> None:
+    analysis = message.analysis
     doc = deps.store.get(names.analysis_doc(analysis))
     if doc is None or doc["status"] in DONE_OR_LATER:
         return  # a repeated delivery, or an analysis that is gone
@@ -43,12 +43,6 @@ def aggregate_step(deps: Deps, payload: dict[str, Any]) -> None:
     skipped: Counter[str] = Counter()
     for group in groups:
         skipped.update(group["skipped"])
-    cost = Meter.total(
-        [payload["cost"], doc.get("cost_submit"), followers.get("cost")]
-        + [group["cost"] for group in groups]
-    ).add(deps.meter)
-    cost.storage_writes += 1  # popular.json, below
-    cost.firestore_writes += 1  # the status update, below
     summary = {
         "popular": [[p.id, p.overlap] for p in popular],
         "followers_analyzed": analyzed,
@@ -56,9 +50,12 @@ def aggregate_step(deps: Deps, payload: dict[str, Any]) -> None:
         "coverage": round(analyzed / total, 6) if total else 1.0,
         "skipped": dict(skipped),
         "groups_recorded": len(groups),
-        "cost": cost.as_dict(),
+        "cost": Meter.total(
+            [message.cost, doc.get("cost_submit"), followers.get("cost")]
+            + [group["cost"] for group in groups]
+        ),
     }
-    deps.blobs.write(names.popular_blob(analysis), json.dumps(summary).encode())
+    deps.blobs.write_json(names.popular_blob(analysis), summary)
     deps.store.update(
         names.analysis_doc(analysis),
         {"status": "profiles", "followers_analyzed": analyzed, "updated_at": deps.clock.now()},
@@ -69,17 +66,13 @@ def aggregate_step(deps: Deps, payload: dict[str, Any]) -> None:
 def start_profiles(deps: Deps, analysis: str, provider: str, candidates: int) -> None:
     """Fetch candidate profiles in a chain of batches; with no candidates, rank at once."""
     if candidates == 0:
-        deps.queue.enqueue(
-            deps.settings.pipeline_queue, names.rank_task(analysis), "rank",
-            {"analysis": analysis, "cost": Meter(tasks=1).as_dict()},
-        )  # fmt: skip
-        return
-    deps.queue.enqueue(
-        deps.settings.upstream_queue(provider),
-        names.profiles_task(analysis, 0),
-        "profiles",
-        {"analysis": analysis, "provider": provider, "batch": 0, "cost": Meter(tasks=1).as_dict()},
-    )
+        send(deps, names.rank_task(analysis), Rank(analysis=analysis))
+    else:
+        send(
+            deps,
+            names.profiles_task(analysis, 0),
+            FetchProfiles(analysis=analysis, provider=provider),
+        )
 
 
 def merge_parts(deps: Deps, analysis: str, parts: list[str]) -> Iterator[tuple[str, int]]:

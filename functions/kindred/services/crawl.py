@@ -9,125 +9,95 @@ end of the followers, whichever comes later, starts the aggregate (fan-in by `co
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from dataclasses import replace
 
-from kindred.core import names, tally
+from kindred.core import names, retry, tally
 from kindred.core.cost import Meter
-from kindred.core.errors import FailedForGood, NotFound, RetryLater
-from kindred.core.options import options_from_stored
+from kindred.core.errors import KindredError
+from kindred.core.messages import Aggregate, PageFollowers, ReadFollows
 from kindred.core.pagination import PageState, advance, page_size
 from kindred.services.deps import Deps
 from kindred.services.failure import fail
+from kindred.services.handoff import send
 
 SPILL_BYTES = 48_000  # an encoded tally past this goes to Cloud Storage (payload budget: 100 KB)
-FAN_IN_READS = 2  # the fan-in check: read the followers record, count the groups
-GIVE_UP_AFTER = 5  # failed deliveries of one follows page before its follower is skipped
 
 
-def followers_step(deps: Deps, payload: dict[str, Any]) -> None:
-    analysis, group = payload["analysis"], payload["group"]
-    options = options_from_stored(payload["options"])
-    state = PageState.from_dict(payload["page"])
-    graph = deps.graph(payload["provider"])
-    limit = page_size(state, options.max_followers, graph.max_page)
+def followers_step(deps: Deps, message: PageFollowers) -> None:
+    analysis, group, options = message.analysis, message.group, message.options
+    graph = deps.graph(message.provider)
+    limit = page_size(message.page, options.max_followers, graph.max_page)
     try:
-        page = graph.followers(payload["target"], state.cursor, limit)
-    except (FailedForGood, NotFound) as error:
-        fail(deps, analysis, getattr(error, "reason", "not_found"), _cannot_read(payload, error))
-        return
-    except RetryLater as error:
-        if error.retry_at is not None or deps.attempt < GIVE_UP_AFTER:
+        page = graph.followers(message.target, message.page.cursor, limit)
+    except KindredError as error:
+        decision = retry.decide(error, deps.attempt, message.delivery.waits)
+        if decision.action is not retry.Action.GIVE_UP:
             raise
-        fail(deps, analysis, "upstream_error", _kept_failing(payload, error))
+        fail(deps, analysis, decision.reason, _cannot_read(message, decision.reason, error))
         return
-    step = advance(state, len(page.accounts), page.cursor, options.max_followers)
-    followers = [account.id for account in page.accounts[: step.keep]]
+    step = advance(message.page, len(page.accounts), page.cursor, options.max_followers)
+    followers = tuple(account.id for account in page.accounts[: step.keep])
     if followers:
-        _start_group(deps, payload, group, followers)
-    cost = Meter.from_dict(payload["cost"]).add(deps.meter)
+        _start_group(deps, message, followers)
     if not step.done:
-        cost.tasks += 1  # the continuation below
-        deps.queue.enqueue(
-            deps.settings.upstream_queue(payload["provider"]),
+        send(
+            deps,
             names.followers_task(analysis, group + 1),
-            "followers",
-            {**payload, "group": group + 1, "page": step.state.to_dict(), "cost": cost.as_dict()},
+            replace(message, group=group + 1, page=step.state),
         )
         return
-    groups = group + 1 if followers else group
-    cost.firestore_writes += 2  # the record and the status, below
-    cost.firestore_reads += FAN_IN_READS
     recorded = deps.store.create(
         names.followers_done_doc(analysis),
         {
-            "groups_total": groups,
+            "groups_total": group + 1 if followers else group,
             "followers_total": step.state.items,
             "stop_reason": step.stop_reason,
-            "cost": cost.as_dict(),
+            "cost": message.cost,
         },
     )
     if recorded:  # a repeated delivery finds the record made and leaves it as it is
-        deps.store.update(
-            names.analysis_doc(analysis), {"status": "follows", "updated_at": deps.clock.now()}
-        )
         maybe_aggregate(deps, analysis)
 
 
-def _cannot_read(payload: dict[str, Any], error: Exception) -> str:
+def _cannot_read(message: PageFollowers, reason: str, error: Exception) -> str:
+    if reason == "upstream_error":
+        return (
+            f"{message.provider} kept failing on the followers of {message.target} after "
+            f"{retry.GIVE_UP_AFTER} tries ({error}); submit the analysis again later"
+        )
     return (
-        f"the followers of {payload['target']} cannot be read any more ({error}); "
+        f"the followers of {message.target} cannot be read any more ({error}); "
         "check that the account still exists and is public, then submit it again"
     )
 
 
-def _kept_failing(payload: dict[str, Any], error: Exception) -> str:
-    return (
-        f"{payload['provider']} kept failing on the followers of {payload['target']} "
-        f"after {GIVE_UP_AFTER} tries ({error}); submit the analysis again later"
+def _start_group(deps: Deps, message: PageFollowers, followers: tuple[str, ...]) -> None:
+    chain = ReadFollows(
+        analysis=message.analysis,
+        provider=message.provider,
+        options=message.options,
+        group=message.group,
+        followers=followers,
     )
+    send(deps, names.follows_task(message.analysis, message.group, 0, 0), chain, carry=False)
 
 
-def _start_group(deps: Deps, payload: dict[str, Any], group: int, followers: list[str]) -> None:
-    deps.queue.enqueue(
-        deps.settings.upstream_queue(payload["provider"]),
-        names.follows_task(payload["analysis"], group, 0, 0),
-        "follows",
-        {
-            "analysis": payload["analysis"],
-            "provider": payload["provider"],
-            "options": payload["options"],
-            "group": group,
-            "followers": followers,
-            "index": 0,
-            "page": PageState().to_dict(),
-            "tally": "",
-            "parts": [],
-            "counted": 0,
-            "skipped": {},
-            "cost": Meter().as_dict(),
-        },
-    )
-
-
-def follows_step(deps: Deps, payload: dict[str, Any]) -> None:
-    analysis, group, index = payload["analysis"], payload["group"], payload["index"]
-    options = options_from_stored(payload["options"])
-    state = PageState.from_dict(payload["page"])
-    counts = tally.decode_text(payload["tally"])
-    parts, counted = list(payload["parts"]), payload["counted"]
-    skipped = Counter(payload["skipped"])
-    graph = deps.graph(payload["provider"])
-    follower = payload["followers"][index]
+def follows_step(deps: Deps, message: ReadFollows) -> None:
+    analysis, group, index, options = (
+        message.analysis, message.group, message.index, message.options,
+    )  # fmt: skip
+    counts = tally.decode_text(message.tally)
+    parts, counted, skipped = list(message.parts), message.counted, Counter(message.skipped)
+    graph = deps.graph(message.provider)
+    state = message.page
     limit = page_size(state, options.max_follows_per_follower, graph.max_page)
     try:
-        page = graph.follows(follower, state.cursor, limit)
-    except (FailedForGood, NotFound) as error:
-        skipped[getattr(error, "reason", "not_found")] += 1
-        done, state = True, PageState()
-    except RetryLater as error:
-        if error.retry_at is not None or deps.attempt < GIVE_UP_AFTER:
+        page = graph.follows(message.followers[index], state.cursor, limit)
+    except KindredError as error:
+        decision = retry.decide(error, deps.attempt, message.delivery.waits)
+        if decision.action is not retry.Action.GIVE_UP:
             raise
-        skipped["upstream_error"] += 1  # retried enough: record this follower and go on
+        skipped[decision.reason] += 1  # record this follower and go on
         done, state = True, PageState()
     else:
         step = advance(state, len(page.accounts), page.cursor, options.max_follows_per_follower)
@@ -137,59 +107,50 @@ def follows_step(deps: Deps, payload: dict[str, Any]) -> None:
     if done:
         index, state = index + 1, PageState()
     encoded = tally.encode(counts)
-    if len(encoded) > SPILL_BYTES or index == len(payload["followers"]):
+    last = index == len(message.followers)
+    if len(encoded) > SPILL_BYTES or last:
         if counts:
             name = names.part_blob(analysis, group, len(parts))
             deps.blobs.write(name, encoded)
             parts.append(name)
         encoded = b""
-    cost = Meter.from_dict(payload["cost"]).add(deps.meter)
-    if index == len(payload["followers"]):
-        _end_group(deps, payload, parts, counted, skipped, cost)
+    if last:
+        _end_group(deps, message, parts, counted, skipped)
         return
-    cost.tasks += 1
-    deps.queue.enqueue(
-        deps.settings.upstream_queue(payload["provider"]),
+    send(
+        deps,
         names.follows_task(analysis, group, index, state.pages),
-        "follows",
-        {
-            **payload,
-            "index": index,
-            "page": state.to_dict(),
-            "tally": tally.as_text(encoded) if encoded else "",
-            "parts": parts,
-            "counted": counted,
-            "skipped": dict(skipped),
-            "cost": cost.as_dict(),
-        },
+        replace(
+            message,
+            index=index,
+            page=state,
+            tally=tally.as_text(encoded) if encoded else "",
+            parts=tuple(parts),
+            counted=counted,
+            skipped=dict(skipped),
+        ),
     )
 
 
 def _end_group(
-    deps: Deps,
-    payload: dict[str, Any],
-    parts: list[str],
-    counted: int,
-    skipped: Counter[str],
-    cost: Meter,
+    deps: Deps, message: ReadFollows, parts: list[str], counted: int, skipped: Counter[str]
 ) -> None:
-    cost.firestore_writes += 1
-    cost.firestore_reads += FAN_IN_READS
     created = deps.store.create(
-        names.group_doc(payload["analysis"], payload["group"]),
+        names.group_doc(message.analysis, message.group),
         {
-            "group": payload["group"],
-            "followers": len(payload["followers"]),
+            "group": message.group,
+            "followers": len(message.followers),
             "counted": counted,
             "skipped": dict(skipped),
             "parts": parts,
-            "calls": cost.upstream_calls,  # top-level, so a status sums it in one read
-            "cost": cost.as_dict(),
+            # Top-level, so a status sums the group's calls in one read.
+            "calls": Meter.total([message.cost, deps.meter]).upstream_calls,
+            "cost": message.cost,
             "at": deps.clock.now(),
         },
     )
     if created:
-        maybe_aggregate(deps, payload["analysis"])
+        maybe_aggregate(deps, message.analysis)
 
 
 def maybe_aggregate(deps: Deps, analysis: str) -> bool:
@@ -199,9 +160,4 @@ def maybe_aggregate(deps: Deps, analysis: str) -> bool:
         return False
     if deps.store.count(names.groups_collection(analysis)) < followers["groups_total"]:
         return False
-    return deps.queue.enqueue(
-        deps.settings.pipeline_queue,
-        names.aggregate_task(analysis),
-        "aggregate",
-        {"analysis": analysis, "cost": Meter(tasks=1).as_dict()},
-    )
+    return send(deps, names.aggregate_task(analysis), Aggregate(analysis=analysis))

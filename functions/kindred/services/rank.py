@@ -5,70 +5,61 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any
+from dataclasses import replace
 
-from kindred.core import names
+from kindred.core import names, retry
 from kindred.core.accounts import AccountProfile
 from kindred.core.cost import Meter
-from kindred.core.errors import FailedForGood, RetryLater
+from kindred.core.errors import KindredError
+from kindred.core.messages import FetchProfiles, Rank
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import Popular, rank_similar
 from kindred.core.timestamps import rfc3339
-from kindred.services.crawl import GIVE_UP_AFTER
 from kindred.services.deps import Deps
+from kindred.services.handoff import send
+
+GIVE_UP = retry.Action.GIVE_UP
 
 
-def profiles_step(deps: Deps, payload: dict[str, Any]) -> None:
-    analysis, batch = payload["analysis"], payload["batch"]
+def profiles_step(deps: Deps, message: FetchProfiles) -> None:
+    analysis, batch = message.analysis, message.batch
     summary = json.loads(deps.blobs.read(names.popular_blob(analysis)))
-    graph = deps.graph(payload["provider"])
+    graph = deps.graph(message.provider)
     ids = [entry[0] for entry in summary["popular"]]
     batch_ids = ids[batch * graph.max_batch : (batch + 1) * graph.max_batch]
     try:
         profiles = graph.profiles(batch_ids)
-    except RetryLater as error:
-        if error.retry_at is not None or deps.attempt < GIVE_UP_AFTER:
+    except KindredError as error:
+        if retry.decide(error, deps.attempt, message.delivery.waits).action is not GIVE_UP:
             raise
-        profiles = []  # retried enough: the batch is recorded empty, ranking goes on
-    except FailedForGood:
         profiles = []  # the batch is recorded empty; ranking goes on without those candidates
     deps.blobs.write(
         names.profiles_blob(analysis, batch),
         json.dumps([dataclasses.astuple(profile) for profile in profiles]).encode(),
     )
-    cost = Meter.from_dict(payload["cost"]).add(deps.meter)
-    cost.tasks += 1
     if (batch + 1) * graph.max_batch < len(ids):
-        step, name, queue = (
-            "profiles",
-            names.profiles_task(analysis, batch + 1),
-            deps.settings.upstream_queue(payload["provider"]),
-        )
-        next_payload = {**payload, "batch": batch + 1, "cost": cost.as_dict()}
+        send(deps, names.profiles_task(analysis, batch + 1), replace(message, batch=batch + 1))
     else:
-        step, name, queue = "rank", names.rank_task(analysis), deps.settings.pipeline_queue
-        next_payload = {"analysis": analysis, "batches": batch + 1, "cost": cost.as_dict()}
-    deps.queue.enqueue(queue, name, step, next_payload)
+        rank = Rank(analysis=analysis, batches=batch + 1, cost=message.cost)
+        send(deps, names.rank_task(analysis), rank)
 
 
-def rank_step(deps: Deps, payload: dict[str, Any]) -> None:
-    analysis = payload["analysis"]
+def rank_step(deps: Deps, message: Rank) -> None:
+    analysis = message.analysis
     doc = deps.store.get(names.analysis_doc(analysis))
     if doc is None or doc["status"] == "done":
         return
     options = options_from_stored(doc["options"])
     summary = json.loads(deps.blobs.read(names.popular_blob(analysis)))
     profiles = {}
-    for batch in range(payload.get("batches", 0)):
+    for batch in range(message.batches):
         for fields in json.loads(deps.blobs.read(names.profiles_blob(analysis, batch))):
             profile = AccountProfile(*fields)
             profiles[profile.id] = profile
     popular = [Popular(pid, overlap) for pid, overlap in summary["popular"]]
     similar = rank_similar(popular, profiles, summary["followers_analyzed"], options.results)
     now = deps.clock.now()
-    cost = Meter.total([summary["cost"], payload["cost"]]).add(deps.meter)
-    cost.storage_writes += 1  # result.json, below
-    cost.firestore_writes += 1  # the final record, below
+    cost = Meter.total([summary["cost"], message.cost])
     result = {
         "id": analysis,
         "account": doc["account"],
@@ -97,11 +88,11 @@ def rank_step(deps: Deps, payload: dict[str, Any]) -> None:
             }
             for p in popular
         ],
-        "cost": cost.as_dict(),
+        "cost": cost,  # carried: result.json holds all but the record's own write
         "created_at": rfc3339(doc["created_at"]),
         "finished_at": rfc3339(now),
     }
-    deps.blobs.write(names.result_blob(analysis), json.dumps(result).encode())
+    deps.blobs.write_json(names.result_blob(analysis), result)
     deps.store.update(
         names.analysis_doc(analysis),
         {"status": "done", "finished_at": now, "updated_at": now, "result": result},

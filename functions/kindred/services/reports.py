@@ -40,13 +40,15 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
         if doc["status"] in ("followers", "follows")
         else None
     )
-    groups = _finished_groups(deps, analysis, doc["status"])
+    # The crawl is `follows` once the followers are all paged: their record says so.
+    stage = "follows" if doc["status"] == "followers" and followers else doc["status"]
+    groups = _finished_groups(deps, analysis, stage)
     in_scope = (followers or {}).get("followers_total") or min(
         doc["options"]["max_followers"], doc["account"]["followers_count"]
     )
     progress = estimate(
         Observed(
-            status=doc["status"],
+            status=stage,
             followers_in_scope=in_scope,
             top_candidates=doc["options"]["top_candidates"],
             elapsed=deps.clock.now() - doc.get("started_at", deps.clock.now()),
@@ -61,7 +63,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "id": analysis,
-        "status": doc["status"],
+        "status": stage,
         "provider": doc["provider"],
         "account": doc["account"],
         "options": doc["options"],
@@ -73,7 +75,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             "upstream_calls": progress.upstream_calls,
             "upstream_calls_expected": progress.upstream_calls_expected,
             "estimated_seconds_left": None
-            if doc["status"] == "failed"
+            if stage == "failed"
             else progress.estimated_seconds_left,
         },
         **{time: rfc3339(doc.get(time)) for time in TIMES},

@@ -12,10 +12,11 @@ from typing import Any
 from kindred.core import names
 from kindred.core.cost import Meter
 from kindred.core.errors import InvalidInput, NotFound, TooBusy
+from kindred.core.messages import PageFollowers
 from kindred.core.netguard import check_public_url
-from kindred.core.options import AnalysisOptions, parse_options
-from kindred.core.pagination import PageState
+from kindred.core.options import AnalysisOptions, options_from_stored, parse_options
 from kindred.services.deps import Deps
+from kindred.services.handoff import send
 
 RUNNING = ("followers", "follows", "aggregating", "profiles", "ranking")
 # A handle (alice.bsky.social), a DID (did:plc:...), with an optional leading @.
@@ -92,8 +93,6 @@ def submit(
         )
     analysis = secrets.token_urlsafe(16).replace("_", "x").replace("-", "y")
     now = deps.clock.now()
-    cost = Meter.from_dict(deps.meter.as_dict())
-    cost.firestore_writes += 1  # the create below, which stores it
     deps.store.create(
         names.analysis_doc(analysis),
         {
@@ -114,7 +113,7 @@ def submit(
             "priority": 0,
             "created_at": now,
             "updated_at": now,
-            "cost_submit": cost.as_dict(),
+            "cost_submit": Meter(),  # carried: the lookup, the queries, this create
         },
     )
     start_queued(deps)
@@ -137,21 +136,14 @@ def _start(deps: Deps, analysis: str, doc: dict[str, Any]) -> str:
     deps.store.update(
         names.analysis_doc(analysis), {"status": "followers", "started_at": now, "updated_at": now}
     )
-    payload = {
-        "analysis": analysis,
-        "provider": doc["provider"],
-        "target": doc["account"]["id"],
-        "options": doc["options"],
-        "group": 0,
-        "page": PageState().to_dict(),
-        "cost": Meter(firestore_writes=1, tasks=1).as_dict(),  # this start: the update, the task
-    }
-    deps.queue.enqueue(
-        deps.settings.upstream_queue(doc["provider"]),
-        names.followers_task(analysis, 0),
-        "followers",
-        payload,
+    message = PageFollowers(
+        analysis=analysis,
+        provider=doc["provider"],
+        target=doc["account"]["id"],
+        options=options_from_stored(doc["options"]),
+        group=0,
     )
+    send(deps, names.followers_task(analysis, 0), message)
     return analysis
 
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from kindred.core import names
-from kindred.core.cost import Meter
 from kindred.core.errors import NotFound
+from kindred.core.messages import Aggregate, Rank
 from kindred.services.deps import Deps
+from kindred.services.handoff import send
 
 CRAWLING = ("followers", "follows")
 
@@ -23,23 +24,10 @@ def sweep(deps: Deps) -> list[str]:
         attempt = int(doc.get("forced", 0)) + 1
         deps.store.update(names.analysis_doc(analysis), {"forced": attempt, "updated_at": now})
         if doc["status"] == "profiles":
-            deps.queue.enqueue(
-                deps.settings.pipeline_queue,
-                names.rank_task(analysis, attempt),
-                "rank",
-                {
-                    "analysis": analysis,
-                    "batches": _profile_batches(deps, analysis),
-                    "cost": Meter(tasks=1).as_dict(),
-                },
-            )
+            batches = _profile_batches(deps, analysis)
+            send(deps, names.rank_task(analysis, attempt), Rank(analysis=analysis, batches=batches))
         else:
-            deps.queue.enqueue(
-                deps.settings.pipeline_queue,
-                names.aggregate_task(analysis, attempt),
-                "aggregate",
-                {"analysis": analysis, "cost": Meter(tasks=1).as_dict()},
-            )
+            send(deps, names.aggregate_task(analysis, attempt), Aggregate(analysis=analysis))
         moved.append(analysis)
     return moved
 

@@ -1,7 +1,10 @@
 """The task handler: Cloud Tasks delivers each pipeline step here as `POST /<step>`.
 
-Answers decide what the queue does next: 2xx done (also for a step that failed for good and
-was recorded), 503 try again later with the queue's backoff.
+The body is the step's message (`core.messages`), run by the step table (`services.pipeline`).
+Answers decide what the queue does next, by the one retry rule (`core.retry`): 2xx done
+(also for a body that cannot be read, and for a step that failed for good, which is logged),
+503 try again later with the queue's backoff; a rate-limit window is waited out by a task
+rescheduled for its reset, and this delivery answers 2xx.
 """
 
 from __future__ import annotations
@@ -11,28 +14,18 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
 import flask
 
 from kindred import bootstrap
+from kindred.core import messages, retry
 from kindred.core.cost import Meter
-from kindred.core.errors import FailedForGood, NotFound, RetryLater, Unauthorized
-from kindred.logs import rfc3339
-from kindred.services.aggregate import aggregate_step
-from kindred.services.crawl import followers_step, follows_step
-from kindred.services.rank import profiles_step, rank_step
-from kindred.services.retry import WAIT_KEYS, wait_for_window
+from kindred.core.errors import KindredError, Unauthorized
+from kindred.core.timestamps import rfc3339
+from kindred.services import pipeline
+from kindred.services.retry import wait_for_window
 from kindred.web.responses import error_response, json_response, log
 from kindred.web.task_auth import verify_task_request
-
-STEPS = {
-    "followers": followers_step,
-    "follows": follows_step,
-    "aggregate": aggregate_step,
-    "profiles": profiles_step,
-    "rank": rank_step,
-}
 
 
 class RecentlyDone:
@@ -69,34 +62,33 @@ def handle(request: flask.Request) -> flask.Response:
     except Unauthorized as error:
         log.warning("refused a task request: %s", error)
         return error_response(401, "unauthorized", str(error))
-    task = request.headers.get("X-CloudTasks-TaskName", "")
+    step, task = request.path.strip("/"), request.headers.get("X-CloudTasks-TaskName", "")
+    try:
+        message = messages.from_dict(step, request.get_json(silent=True))
+    except messages.BadMessage as error:
+        # Answer 2xx: the queue must not retry a task that can never be read.
+        log.error("refused a task %s: %s (%r)", task or request.path, error, request.data[:200])
+        return json_response({"refused": str(error)}, 200)
     if task and task in DONE:
-        report = StepReport(request.path.strip("/"), request.get_json(silent=True), task, began)
-        report.log(logging.INFO, "duplicate", "duplicate, answered without its work")
+        StepReport(step, message.analysis, task, began).log(
+            logging.INFO, "duplicate", "duplicate, answered without its work"
+        )
         return json_response({"duplicate": task}, 200)
-    step = STEPS.get(request.path.strip("/"))
-    payload = request.get_json(silent=True)
-    if step is None or not isinstance(payload, dict) or "analysis" not in payload:
-        # Answer 2xx: the queue must not retry a task that can never succeed.
-        log.error("dropped a malformed task: %s %s", request.path, request.data[:200])
-        return json_response({"dropped": "malformed task"}, 200)
     deps = bootstrap.deps()
     deps.attempt = int(request.headers.get("X-CloudTasks-TaskRetryCount", 0))
-    report = StepReport(request.path.strip("/"), payload, task, began, deps.meter, deps.attempt)
-    waited = {key: payload.pop(key) for key in WAIT_KEYS if key in payload}
+    report = StepReport(step, message.analysis, task, began, deps.meter, deps.attempt)
     try:
-        step(deps, payload)
-    except RetryLater as error:
-        queue = request.headers.get("X-CloudTasks-QueueName", "")
-        name = request.path.strip("/")
-        waiting = error.retry_at and queue and task
-        if waiting and wait_for_window(deps, queue, task, name, payload | waited, error.retry_at):
-            until = rfc3339(error.retry_at, "milliseconds")
+        pipeline.run(deps, message)
+    except KindredError as error:
+        decision = retry.decide(error, deps.attempt, message.delivery.waits)
+        if decision.action is retry.Action.WAIT and task and decision.at is not None:
+            wait_for_window(deps, task, message, decision.at)
+            until = rfc3339(decision.at)
             report.log(logging.INFO, "waiting", f"waiting until {until}: {error}")
-            return json_response({"waiting_until": error.retry_at}, 200)
-        report.log(logging.WARNING, "retry", f"retry later: {error}")
-        return error_response(503, "retry_later", str(error))
-    except (FailedForGood, NotFound) as error:
+            return json_response({"waiting_until": decision.at}, 200)
+        if decision.action is not retry.Action.GIVE_UP:
+            report.log(logging.WARNING, "retry", f"retry later: {error}")
+            return error_response(503, "retry_later", str(error))
         report.log(logging.ERROR, "failed", f"failed for good: {error}")
         return json_response({"failed": str(error)}, 200)
     except Exception as error:
@@ -113,14 +105,14 @@ class StepReport:
     """The one log line of a step's delivery: what it did, what it spent, how long it took."""
 
     step: str
-    payload: Any
+    analysis: str
     task: str
     began: float
     meter: Meter = field(default_factory=Meter)
     attempt: int = 0
 
     def log(self, level: int, outcome: str, detail: str, exc_info: bool = False) -> None:
-        analysis = self.payload.get("analysis") if isinstance(self.payload, dict) else None
+        analysis = self.analysis
         seconds = time.monotonic() - self.began
         calls, tasks = self.meter.upstream_calls, self.meter.tasks
         log.log(

@@ -1,0 +1,205 @@
+"""Step messages: what one pipeline step hands the next, as frozen, versioned values.
+
+A message is the whole input of one step. It rides in a Cloud Task's body as JSON, and tasks
+in flight outlive a deploy, so every message says its version (`v`) and is read only whole:
+a field missing or of the wrong type refuses the message with a reason (`BadMessage`), never
+half-reads it. Version 0, the plain payloads written before messages were versioned, has the
+same fields with the delivery bookkeeping at the top level; it is read as version 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from kindred.core.cost import Meter
+from kindred.core.options import AnalysisOptions, options_from_stored
+from kindred.core.pagination import PageState
+
+VERSION = 1
+READABLE = (0, 1)
+
+
+class BadMessage(ValueError):
+    """A task body that is not a whole message of a known step and version: it is refused."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a message reached its step: the windows it waited out, the task it first was."""
+
+    waits: int = 0
+    task_base: str | None = None
+
+
+FIRST_DELIVERY = Delivery()
+FIRST_PAGE = PageState()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    STEP: ClassVar[str]
+
+    analysis: str
+    cost: Meter = field(default_factory=Meter)  # what the steps before it spent
+    delivery: Delivery = FIRST_DELIVERY
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {"v": VERSION, "step": self.STEP, **body}
+
+    def with_cost(self, cost: Meter) -> Message:
+        return dataclasses.replace(self, cost=cost)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpstreamMessage(Message):
+    """A step that makes one upstream call: it runs on the provider's queue."""
+
+    provider: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageFollowers(UpstreamMessage):
+    """Read one page of the target's followers; start their group; go on to the next page."""
+
+    STEP = "followers"
+    target: str
+    options: AnalysisOptions
+    group: int
+    page: PageState = FIRST_PAGE
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadFollows(UpstreamMessage):
+    """Read one page of a follower's follows, in the chain over one group of followers."""
+
+    STEP = "follows"
+    options: AnalysisOptions
+    group: int
+    followers: tuple[str, ...]
+    index: int = 0
+    page: PageState = FIRST_PAGE
+    tally: str = ""  # the carried counts, encoded (core.tally)
+    parts: tuple[str, ...] = ()  # counts spilled to Cloud Storage
+    counted: int = 0
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Aggregate(Message):
+    """Merge every group's counts and pick the candidates."""
+
+    STEP = "aggregate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchProfiles(UpstreamMessage):
+    """Fetch one batch of the candidates' profiles."""
+
+    STEP = "profiles"
+    batch: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rank(Message):
+    """Score the candidates with the profile batches fetched, and record the result."""
+
+    STEP = "rank"
+    batches: int = 0
+
+
+KINDS: dict[str, type[Message]] = {
+    kind.STEP: kind for kind in (PageFollowers, ReadFollows, Aggregate, FetchProfiles, Rank)
+}
+
+
+def from_dict(step: str, raw: object) -> Message:
+    """The message of `step` in a task body; raises BadMessage saying what is wrong."""
+    kind = KINDS.get(step)
+    if kind is None:
+        raise BadMessage(f"no step {step[:40]!r}; known: {', '.join(KINDS)}")
+    if not isinstance(raw, Mapping):
+        raise BadMessage(f"a {step} task body must be a JSON object, not {type(raw).__name__}")
+    version = raw.get("v", 0)
+    if version not in READABLE:
+        raise BadMessage(f"a {step} message of version {version!r}; this code reads {READABLE}")
+    if raw.get("step", step) != step:
+        raise BadMessage(f"a {raw.get('step')!r} message delivered to the {step} step")
+    body = dict(raw)
+    if version == 0:  # the delivery bookkeeping sat beside the payload's own keys
+        body["delivery"] = {key: body.pop(key) for key in ("waits", "task_base") if key in body}
+    hints = typing.get_type_hints(kind)
+    values = {}
+    for f in dataclasses.fields(kind):
+        if f.name not in body:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise BadMessage(f"a {step} message without {f.name!r}")
+            continue
+        try:
+            values[f.name] = _decode(hints[f.name], body[f.name])
+        except (TypeError, ValueError, KeyError) as error:
+            raise BadMessage(f"a {step} message whose {f.name!r} is wrong: {error}") from None
+    return kind(**values)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, PageState | Meter):
+        return value.to_dict() if isinstance(value, PageState) else value.as_dict()
+    if isinstance(value, AnalysisOptions):
+        return value.as_dict()
+    if isinstance(value, Delivery):
+        return dataclasses.asdict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if hint is PageState:
+        return PageState.from_dict(_mapping(value))
+    if hint is Meter:
+        return Meter.from_dict(_mapping(value))
+    if hint is AnalysisOptions:
+        return options_from_stored(_mapping(value))
+    if hint is Delivery:
+        raw = _mapping(value)
+        return Delivery(_integer(raw.get("waits", 0)), _optional_text(raw.get("task_base")))
+    if hint == tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise TypeError(f"expected a list of strings, found {value!r:.80}")
+        return tuple(value)
+    if hint == Mapping[str, int]:
+        return {_text(key): _integer(count) for key, count in _mapping(value).items()}
+    if hint is int:
+        return _integer(value)
+    if hint is str:
+        return _text(value)
+    raise TypeError(f"no decoding for {hint}")  # a message field of a type not listed here
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected an object, found {value!r:.80}")
+    return value
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, found {value!r:.80}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {value!r:.80}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)

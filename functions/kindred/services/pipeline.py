@@ -1,0 +1,58 @@
+"""The analysis pipeline: every step, the message it takes, and what it hands on.
+
+    submit ──> PageFollowers ──> PageFollowers ...          one task per page of followers
+                    │  └──> [followers record] ──> Aggregate   once every group is recorded
+                    └──> ReadFollows ──> ReadFollows ...    a group: one chain per page of them
+                              └──> [group record] ──> Aggregate
+    Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
+    sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
+
+A step makes at most one upstream call; those that do run on the provider's queue, whose
+rate is the upstream budget, the others on the pipeline queue. Each step's code is in the
+module the table names; `send` is how every step hands on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kindred.core.messages import (
+    Aggregate,
+    FetchProfiles,
+    Message,
+    PageFollowers,
+    Rank,
+    ReadFollows,
+    from_dict,
+)
+from kindred.services import aggregate, crawl, rank
+from kindred.services.deps import Deps
+
+Step = Callable[[Deps, Any], None]
+
+STEPS: dict[type[Message], Step] = {
+    PageFollowers: crawl.followers_step,
+    ReadFollows: crawl.follows_step,
+    Aggregate: aggregate.aggregate_step,
+    FetchProfiles: rank.profiles_step,
+    Rank: rank.rank_step,
+}
+
+HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
+    PageFollowers: (PageFollowers, ReadFollows, Aggregate),
+    ReadFollows: (ReadFollows, Aggregate),
+    Aggregate: (FetchProfiles, Rank),
+    FetchProfiles: (FetchProfiles, Rank),
+    Rank: (),
+}
+
+
+def run(deps: Deps, message: Message) -> None:
+    """Run the step the message is for; raises what the step raises (see `core.retry`)."""
+    STEPS[type(message)](deps, message)
+
+
+def deliver(deps: Deps, step: str, body: object) -> None:
+    """A task body as Cloud Tasks delivers it to `step`; raises BadMessage if it is not one."""
+    run(deps, from_dict(step, body))

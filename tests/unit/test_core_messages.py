@@ -1,0 +1,94 @@
+"""Step messages: frozen values read whole or refused with a reason, and the pipeline's table."""
+
+from __future__ import annotations
+
+import pytest
+from support.fakes import World
+from test_pipeline_logic import random_graph
+
+from kindred.core.cost import Meter
+from kindred.core.messages import (
+    KINDS,
+    Aggregate,
+    BadMessage,
+    Delivery,
+    FetchProfiles,
+    PageFollowers,
+    Rank,
+    ReadFollows,
+    from_dict,
+)
+from kindred.core.options import AnalysisOptions
+from kindred.core.pagination import PageState
+from kindred.services import pipeline
+from kindred.services.submit import submit
+
+EXAMPLES = [
+    PageFollowers(analysis="a1", provider="local", target="did:x", options=AnalysisOptions(),
+                  group=3, page=PageState("c", 2, 200, ("ab",)), cost=Meter(upstream_calls=4)),
+    ReadFollows(analysis="a1", provider="bluesky", options=AnalysisOptions(results=7), group=1,
+                followers=("did:a", "did:b"), index=1, tally="eJw=", parts=("p/0",), counted=1,
+                skipped={"private": 2}, delivery=Delivery(3, "t-1")),
+    Aggregate(analysis="a1"),
+    FetchProfiles(analysis="a1", provider="local", batch=2),
+    Rank(analysis="a1", batches=12, cost=Meter(tasks=9)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("message", EXAMPLES, ids=lambda m: m.STEP)
+def test_a_message_reads_back_as_itself(message):
+    body = message.to_dict()
+    assert body["v"] == 1 and body["step"] == message.STEP
+    assert from_dict(message.STEP, body) == message
+
+
+def test_a_payload_from_before_versions_is_read_with_its_wait_bookkeeping():
+    old = {"analysis": "a1", "provider": "local", "batch": 2, "cost": {"tasks": 1},
+           "waits": 2, "task_base": "a1-profiles-2"}  # fmt: skip
+    message = from_dict("profiles", old)
+    assert message == FetchProfiles(
+        analysis="a1", provider="local", batch=2, cost=Meter(tasks=1),
+        delivery=Delivery(2, "a1-profiles-2"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("step", "body", "says"),
+    [
+        ("shuffle", {}, "no step 'shuffle'"),
+        ("rank", [], "must be a JSON object"),
+        ("rank", None, "must be a JSON object"),
+        ("rank", {"v": 2, "analysis": "a"}, "version 2"),
+        ("rank", {"v": 1, "step": "aggregate", "analysis": "a"}, "delivered to the rank step"),
+        ("rank", {"v": 1, "batches": 3}, "without 'analysis'"),
+        ("rank", {"analysis": "a", "batches": "3"}, "'batches' is wrong"),
+        ("rank", {"analysis": "a", "batches": True}, "'batches' is wrong"),
+        ("follows", {**EXAMPLES[1].to_dict(), "followers": "did:a"}, "'followers' is wrong"),
+        ("follows", {**EXAMPLES[1].to_dict(), "skipped": {"x": "1"}}, "'skipped' is wrong"),
+        ("followers", {**EXAMPLES[0].to_dict(), "options": {}}, "'options' is wrong"),
+    ],
+)
+def test_what_is_not_a_whole_message_is_refused_with_what_is_wrong(step, body, says):
+    with pytest.raises(BadMessage, match=says):
+        from_dict(step, body)
+
+
+def test_every_kind_of_message_has_a_step_and_says_what_it_hands_on():
+    assert set(pipeline.STEPS) == set(KINDS.values()) == set(pipeline.HANDS_ON)
+
+
+def test_a_whole_analysis_hands_on_only_what_the_table_says():
+    world = World(random_graph(5))
+    submit(world.deps(), "a0", "local", AnalysisOptions(top_candidates=9, results=5))
+    seen = set()
+    while world.queue.pending:
+        _, step, body = world.queue.pending.popleft()
+        before = len(world.queue.names)
+        pipeline.deliver(world.deps(), step, body)
+        created = len(world.queue.names) - before
+        handed = {
+            KINDS[s] for _, s, _ in list(world.queue.pending)[len(world.queue.pending) - created :]
+        }
+        assert handed <= set(pipeline.HANDS_ON[KINDS[step]]), (step, handed)
+        seen.add(KINDS[step])
+    assert seen == set(KINDS.values())
