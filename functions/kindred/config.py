@@ -8,8 +8,10 @@ the cloud `kindred deploy` (`infra/kindred_infra/deploy.py`) sets them on each f
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ class Settings:
     upstream_timeout: float = 10.0  # seconds before an upstream call counts as failed
     api_keys: tuple[str, ...] = ()  # who may submit; none configured: nobody may
     max_running_per_client: int = 3
-    upstream_rates: tuple[tuple[str, float], ...] = (("local", 20.0), ("bluesky", 9.0))
+    # Calls per second of each provider's queue: queue.yaml's rates (a test checks they agree).
+    local_rate: float = 20.0
+    bluesky_rate: float = 9.0
 
     def provider_url(self, provider: str) -> str:
         return {"local": self.graph_url, "bluesky": self.bluesky_url}[provider]
@@ -53,41 +57,19 @@ class Settings:
         return "pipeline"
 
     def upstream_rate(self, provider: str) -> float:
-        return dict(self.upstream_rates)[provider]
+        rate: float = getattr(self, f"{provider}_rate")
+        return rate
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        defaults = cls()
-        return cls(
-            project=env.get("GOOGLE_CLOUD_PROJECT", defaults.project),
-            location=env.get("KINDRED_LOCATION", defaults.location),
-            bucket=env.get("KINDRED_BUCKET", defaults.bucket),
-            graph_url=env.get("KINDRED_GRAPH_URL", defaults.graph_url),
-            bluesky_url=env.get("KINDRED_BLUESKY_URL", defaults.bluesky_url),
-            api_url=env.get("KINDRED_API_URL", defaults.api_url),
-            tasks_emulator_host=env.get("CLOUD_TASKS_EMULATOR_HOST") or None,
-            firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
-            storage_emulator_host=env.get("STORAGE_EMULATOR_HOST") or None,
-            tasks_url=env.get("KINDRED_TASKS_URL", defaults.tasks_url),
-            service_account=env.get("KINDRED_SERVICE_ACCOUNT") or None,
-            collection_prefix=env.get("KINDRED_COLLECTION_PREFIX", ""),
-            max_running=int(env.get("KINDRED_MAX_RUNNING", defaults.max_running)),
-            stale_seconds=float(env.get("KINDRED_STALE_SECONDS", defaults.stale_seconds)),
-            recent_seconds=float(env.get("KINDRED_RECENT_SECONDS", defaults.recent_seconds)),
-            tasks_token_key=env.get("KINDRED_TASKS_TOKEN_KEY") or None,
-            google_certs_url=env.get("KINDRED_GOOGLE_CERTS_URL", defaults.google_certs_url),
-            upstream_timeout=float(env.get("KINDRED_UPSTREAM_TIMEOUT", defaults.upstream_timeout)),
-            api_keys=tuple(
-                key.strip()
-                for key in env.get("KINDRED_API_KEYS", env.get("KINDRED_API_KEY", "")).split(",")
-                if key.strip()
-            ),
-            max_running_per_client=int(env.get("KINDRED_MAX_RUNNING_PER_CLIENT", 3)),
-            upstream_rates=(
-                ("local", float(env.get("KINDRED_LOCAL_RATE", 20.0))),
-                ("bluesky", float(env.get("KINDRED_BLUESKY_RATE", 9.0))),
-            ),
-        )
+        """Each field from its variable in ENV when set (and not empty), else its default."""
+        types = typing.get_type_hints(cls)
+        values = {
+            field: _parse(types[field], env[name]) for field, name in ENV.items() if env.get(name)
+        }
+        if "api_keys" not in values and env.get(API_KEY_ALIAS):  # the stack's single key
+            values["api_keys"] = _parse(tuple[str, ...], env[API_KEY_ALIAS])
+        return cls(**values)
 
     @property
     def local(self) -> bool:
@@ -95,3 +77,53 @@ class Settings:
         return bool(
             self.tasks_emulator_host and self.firestore_emulator_host and self.storage_emulator_host
         )
+
+
+# The one table of environment variables: each Settings field and the variable that sets it.
+ENV: dict[str, str] = {
+    "project": "GOOGLE_CLOUD_PROJECT",
+    "location": "KINDRED_LOCATION",
+    "bucket": "KINDRED_BUCKET",
+    "graph_url": "KINDRED_GRAPH_URL",
+    "bluesky_url": "KINDRED_BLUESKY_URL",
+    "api_url": "KINDRED_API_URL",
+    "tasks_emulator_host": "CLOUD_TASKS_EMULATOR_HOST",
+    "firestore_emulator_host": "FIRESTORE_EMULATOR_HOST",
+    "storage_emulator_host": "STORAGE_EMULATOR_HOST",
+    "tasks_url": "KINDRED_TASKS_URL",
+    "service_account": "KINDRED_SERVICE_ACCOUNT",
+    "collection_prefix": "KINDRED_COLLECTION_PREFIX",
+    "max_running": "KINDRED_MAX_RUNNING",
+    "stale_seconds": "KINDRED_STALE_SECONDS",
+    "recent_seconds": "KINDRED_RECENT_SECONDS",
+    "tasks_token_key": "KINDRED_TASKS_TOKEN_KEY",
+    "google_certs_url": "KINDRED_GOOGLE_CERTS_URL",
+    "upstream_timeout": "KINDRED_UPSTREAM_TIMEOUT",
+    "api_keys": "KINDRED_API_KEYS",
+    "max_running_per_client": "KINDRED_MAX_RUNNING_PER_CLIENT",
+    "local_rate": "KINDRED_LOCAL_RATE",
+    "bluesky_rate": "KINDRED_BLUESKY_RATE",
+}
+API_KEY_ALIAS = "KINDRED_API_KEY"  # one key, as `kindred up` exports it for the CLI too
+
+
+def to_env(**values: Any) -> dict[str, str]:
+    """The variables that give Settings these field values: for the stack and for deploy."""
+    unknown = sorted(set(values) - set(ENV))
+    if unknown:
+        raise KeyError(f"no setting {unknown[0]!r}")
+    return {ENV[field]: _format(value) for field, value in values.items() if value is not None}
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    if kind == tuple[str, ...]:
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    if kind in (int, float):
+        return kind(raw)
+    return raw  # str, or str | None set
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -50,7 +50,7 @@ def main() -> None:
 )
 @click.option(
     "--rate-limit",
-    default="7500/300",
+    default=stack.LOCAL_RATE_LIMIT,
     show_default=True,
     help="Graph server limit, REQUESTS/SECONDS per client; 0 for none.",
 )
@@ -78,7 +78,7 @@ def main() -> None:
 @click.option(
     "--stale-seconds",
     type=click.FloatRange(min=1),
-    default=1800,
+    default=Settings().stale_seconds,
     show_default=True,
     help="The sweeper moves on a job with no progress for this long.",
 )

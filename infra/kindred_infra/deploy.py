@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kindred import config
 from kindred_infra import paths, queue_config
 from kindred_infra.catalog import FUNCTIONS, Function
 from kindred_infra.queue_config import QueueSpec
 
 RUNTIME = "python311"
+SETTINGS = config.Settings()
 API_KEYS_SECRET = "kindred-api-keys"  # Secret Manager: the comma-separated keys that may submit
 
 
@@ -30,18 +32,17 @@ class Target:
     def function_url(self, name: str) -> str:
         return f"https://{self.region}-{self.project}.cloudfunctions.net/{name}"
 
-    @property
-    def env_vars(self) -> str:
-        return ",".join(
-            f"{key}={value}"
-            for key, value in {
-                "GOOGLE_CLOUD_PROJECT": self.project,
-                "KINDRED_LOCATION": self.region,
-                "KINDRED_BUCKET": self.bucket,
-                "KINDRED_TASKS_URL": self.function_url("tasks"),
-                "KINDRED_API_URL": self.function_url("api"),
-                "KINDRED_SERVICE_ACCOUNT": self.service_account,
-            }.items()
+    def env(self, queues: Sequence[QueueSpec]) -> dict[str, str]:
+        """The functions' variables (kindred.config's table); the rates are queue.yaml's."""
+        rates = {spec.name: spec.rate for spec in queues}
+        return config.to_env(
+            project=self.project,
+            location=self.region,
+            bucket=self.bucket,
+            tasks_url=self.function_url("tasks"),
+            api_url=self.function_url("api"),
+            service_account=self.service_account,
+            bluesky_rate=rates.get(SETTINGS.upstream_queue("bluesky")),
         )
 
 
@@ -63,7 +64,8 @@ def commands(
     """Every gcloud command of a deployment, in order; running them again updates in place."""
     plan = [_bucket(target)]
     plan += [_queue(target, spec) for spec in queues]
-    plan += [_function(target, function) for function in functions]
+    env = ",".join(f"{key}={value}" for key, value in target.env(queues).items())
+    plan += [_function(target, function, env) for function in functions]
     plan += [_invoker(target, f) for f in functions if f.trigger != "http"]
     plan += [_cron(target, f) for f in functions if f.trigger == "cron"]
     return plan
@@ -95,12 +97,12 @@ def _queue(target: Target, spec: QueueSpec) -> Command:
     return Command((*queue, "create", spec.name, *flags), (*queue, "update", spec.name, *flags))
 
 
-def _function(target: Target, function: Function) -> Command:
+def _function(target: Target, function: Function, env: str) -> Command:
     access = (
         "--allow-unauthenticated" if function.trigger == "http" else "--no-allow-unauthenticated"
     )
     secrets = (
-        (f"--set-secrets=KINDRED_API_KEYS={API_KEYS_SECRET}:latest",)
+        (f"--set-secrets={config.ENV['api_keys']}={API_KEYS_SECRET}:latest",)
         if function.trigger == "http"
         else ()
     )
@@ -109,7 +111,7 @@ def _function(target: Target, function: Function) -> Command:
                     f"--runtime={RUNTIME}", f"--source={paths.FUNCTIONS_SOURCE}",
                     f"--entry-point={function.target}", "--trigger-http", access,
                     f"--service-account={target.service_account}",
-                    f"--set-env-vars={target.env_vars}", *secrets))  # fmt: skip
+                    f"--set-env-vars={env}", *secrets))  # fmt: skip
 
 
 def _invoker(target: Target, function: Function) -> Command:

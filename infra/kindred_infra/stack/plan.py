@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kindred import config
 from kindred_infra import paths, queue_config
 from kindred_infra.catalog import FUNCTIONS
 
@@ -35,24 +36,30 @@ class StackPorts:
         return ports
 
 
+SETTINGS = config.Settings()  # the functions' defaults, which the stack keeps
+# The graph server's limit per client: 25/s, above the local queue's 20/s, so the pipeline
+# stays under it (Bluesky's is 3000/300).
+LOCAL_RATE_LIMIT = "7500/300"
+
+
 @dataclass(frozen=True)
 class StackOptions:
     home: Path
     host: str = "127.0.0.1"
     ports: StackPorts = field(default_factory=StackPorts)
-    project: str = "kindred-local"
-    location: str = "us-central1"
-    bucket: str = "kindred-local"
+    project: str = SETTINGS.project
+    location: str = SETTINGS.location
+    bucket: str = SETTINGS.bucket
     graph: Path | None = None  # None: the bundled ego-twitter graph
     graph_name: str | None = None
-    rate_limit: str = "7500/300"  # 25/s: above the local queue's 20/s, so the pipeline stays under
+    rate_limit: str = LOCAL_RATE_LIMIT
     faults: float = 0.0
     fault_seed: int = 0
     duplicates: float = 0.0
     cron_every: float | None = None  # seconds between local cron calls; None: each function's own
-    stale_seconds: float = 1800.0  # the sweeper's patience
-    max_running: int = 3
-    upstream_timeout: float = 10.0  # the functions' patience with the graph server
+    stale_seconds: float = SETTINGS.stale_seconds  # the sweeper's patience
+    max_running: int = SETTINGS.max_running
+    upstream_timeout: float = SETTINGS.upstream_timeout  # the functions' patience upstream
     slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
     function_workers: int = 1  # processes per function (functions-framework's WORKERS)
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
@@ -113,24 +120,26 @@ def stack_env(options: StackOptions) -> dict[str, str]:
         q.rate for q in queue_config.load(paths.QUEUE_YAML) if q.name == "upstream-local"
     )
     return {
-        "GOOGLE_CLOUD_PROJECT": options.project,
-        "KINDRED_LOCATION": options.location,
-        "KINDRED_BUCKET": options.bucket,
-        "FIRESTORE_EMULATOR_HOST": f"{host}:{ports.firestore}",
-        # google-cloud-storage reads this variable as a URL: "despite name, includes scheme".
-        "STORAGE_EMULATOR_HOST": f"http://{host}:{ports.storage}",
-        "CLOUD_TASKS_EMULATOR_HOST": f"{host}:{ports.tasks}",
-        "KINDRED_GRAPH_URL": f"http://{host}:{ports.graph}",
-        "KINDRED_API_URL": function_url(options, "api"),
-        "KINDRED_TASKS_URL": function_url(options, "tasks"),
+        **config.to_env(
+            project=options.project,
+            location=options.location,
+            bucket=options.bucket,
+            firestore_emulator_host=f"{host}:{ports.firestore}",
+            # google-cloud-storage reads this variable as a URL: "despite name, includes scheme".
+            storage_emulator_host=f"http://{host}:{ports.storage}",
+            tasks_emulator_host=f"{host}:{ports.tasks}",
+            graph_url=f"http://{host}:{ports.graph}",
+            api_url=function_url(options, "api"),
+            tasks_url=function_url(options, "tasks"),
+            upstream_timeout=options.upstream_timeout,
+            service_account=options.service_account,
+            tasks_token_key=options.tasks_key,
+            stale_seconds=options.stale_seconds,
+            max_running=options.max_running,
+            local_rate=local_rate,
+        ),
+        config.API_KEY_ALIAS: options.api_key,
         "KINDRED_HOME": str(options.home),
-        "KINDRED_API_KEY": options.api_key,
-        "KINDRED_UPSTREAM_TIMEOUT": f"{options.upstream_timeout:g}",
-        "KINDRED_SERVICE_ACCOUNT": options.service_account,
-        "KINDRED_TASKS_TOKEN_KEY": options.tasks_key,
-        "KINDRED_STALE_SECONDS": f"{options.stale_seconds:g}",
-        "KINDRED_MAX_RUNNING": str(options.max_running),
-        "KINDRED_LOCAL_RATE": f"{local_rate:g}",
     }
 
 

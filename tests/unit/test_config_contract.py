@@ -1,0 +1,62 @@
+"""One table of settings: the functions' config, the stack, deploy, the CLI and queue.yaml agree."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+from kindred import config
+from kindred.config import Settings
+from kindred_infra import deploy, paths, queue_config, stack
+from kindred_infra.cli import main as cli
+from kindred_infra.stack.plan import stack_env
+
+QUEUES = {spec.name: spec for spec in queue_config.load(paths.QUEUE_YAML)}
+DEFAULTS = Settings()
+
+
+def test_every_setting_has_one_variable_and_every_variable_one_setting():
+    assert set(config.ENV) == {f.name for f in fields(Settings)}
+    assert len(set(config.ENV.values())) == len(config.ENV)
+
+
+def test_the_queues_the_functions_use_are_queue_yamls_at_its_rates():
+    for provider in DEFAULTS.providers:
+        queue = QUEUES[DEFAULTS.upstream_queue(provider)]
+        assert DEFAULTS.upstream_rate(provider) == queue.rate, provider
+    assert DEFAULTS.pipeline_queue in QUEUES
+
+
+def test_the_stack_sets_only_known_variables_and_the_functions_read_back_its_options(tmp_path):
+    options = stack.StackOptions(home=tmp_path, stale_seconds=42.0, max_running=7,
+                                 upstream_timeout=3.5, api_key="k-1")  # fmt: skip
+    env = stack_env(options)
+    assert set(env) - set(config.ENV.values()) == {config.API_KEY_ALIAS, "KINDRED_HOME"}
+    read = Settings.from_env(env)
+    assert (read.stale_seconds, read.max_running, read.upstream_timeout) == (42.0, 7, 3.5)
+    assert read.api_keys == ("k-1",) and read.local
+    assert read.upstream_rate("local") == QUEUES[DEFAULTS.upstream_queue("local")].rate
+
+
+def test_the_stacks_defaults_are_the_functions():
+    options = stack.StackOptions(home=Path("/nowhere"))
+    for name in ("project", "location", "bucket", "stale_seconds", "max_running",
+                 "upstream_timeout"):  # fmt: skip
+        assert getattr(options, name) == getattr(DEFAULTS, name), name
+
+
+def test_deploy_sets_only_known_variables_with_queue_yamls_rates():
+    target = deploy.Target("p", "r", "b", "sa@p")
+    env = target.env(list(QUEUES.values()))
+    assert set(env) <= set(config.ENV.values())
+    read = Settings.from_env(env)
+    assert read.upstream_rate("bluesky") == QUEUES[DEFAULTS.upstream_queue("bluesky")].rate
+    assert (read.project, read.location, read.service_account) == ("p", "r", "sa@p")
+
+
+def test_the_cli_offers_the_stacks_defaults():
+    up = {param.name: param for param in cli.commands["up"].params}
+    assert up["stale_seconds"].default == DEFAULTS.stale_seconds
+    assert up["rate_limit"].default == stack.LOCAL_RATE_LIMIT
+    providers = {param.name: param for param in cli.commands["analyze"].params}["provider"]
+    assert tuple(providers.type.choices) == DEFAULTS.providers
