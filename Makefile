@@ -71,6 +71,8 @@ bench-quick: setup $(BENCH_INSTALLED)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/mypy --strict functions/kindred/core functions/kindred/services
 
 format: setup
 	$(BIN)/ruff format .

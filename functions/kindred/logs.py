@@ -55,7 +55,7 @@ class _Stdout(logging.StreamHandler):
     """Writes to whatever `sys.stdout` is when a record comes (the framework or a test may swap
     it after set-up), and flushes each line, so none waits in a buffer."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stdout
 

@@ -7,6 +7,7 @@ what to do from that alone.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -80,7 +81,7 @@ class JobStore(Protocol):
         where: Sequence[tuple[str, str, Any]] = (),
         order_by: Sequence[tuple[str, str]] = (),
         limit: int | None = None,
-    ) -> list[tuple[str, dict[str, Any]]]:
+    ) -> builtins.list[tuple[str, dict[str, Any]]]:
         """Documents as (id, data) pairs."""
         ...
 

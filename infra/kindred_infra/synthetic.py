@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import click
 import numpy as np
@@ -243,7 +243,7 @@ def _count_accounts(keys: np.ndarray) -> int:
     return int(seen.sum())
 
 
-def _write_lines(keys: np.ndarray, out: BinaryIO) -> None:
+def _write_lines(keys: np.ndarray, out: IO[bytes] | gzip.GzipFile) -> None:
     for start in range(0, keys.size, _CHUNK):
         chunk = keys[start : start + _CHUNK]
         out.write(_format(np.stack([chunk >> 32, chunk & _LOW], axis=1)))

@@ -111,15 +111,15 @@ def _answer(method: str, params: dict[str, Any], response: requests.Response) ->
         raise RetryLater(f"{method}: rate limited", retry_at=_reset_at(response))
     if status >= 500 or status == 408:
         raise RetryLater(f"{method}: upstream answered {status}")
-    error, message = _error_body(response)
+    name, message = _error_body(response)
     actor = params.get("actor", params.get("actors"))
-    if error in UNREADABLE:
-        raise FailedForGood(f"{method}({actor}): {error}: {message}", UNREADABLE[error])
-    if status in (400, 404) and ("not found" in message.lower() or error == "NotFound"):
+    if name in UNREADABLE:
+        raise FailedForGood(f"{method}({actor}): {name}: {message}", UNREADABLE[name])
+    if status in (400, 404) and ("not found" in message.lower() or name == "NotFound"):
         raise NotFound(f"{method}: account {actor!r} not found upstream")
     if status in (401, 403):
         raise FailedForGood(f"{method}({actor}): {status} {message}", "private")
-    raise FailedForGood(f"{method}({actor}): {status} {error}: {message}", "rejected")
+    raise FailedForGood(f"{method}({actor}): {status} {name}: {message}", "rejected")
 
 
 def _reset_at(response: requests.Response) -> float | None:

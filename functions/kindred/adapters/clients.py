@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import cache
 
+import google.cloud.storage as storage
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import firestore, storage, tasks_v2
+from google.cloud import firestore, tasks_v2
 
 from kindred.config import Settings
 

@@ -6,6 +6,7 @@ No transactions: the local emulator never aborts one (docs/decisions/0003), so c
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -65,7 +66,7 @@ class FirestoreJobStore:
         return int(values["count"]), {field: int(values[field] or 0) for field in fields}
 
     def list(self, collection: str) -> list[dict[str, Any]]:
-        docs = [doc.to_dict() for doc in self._collection(collection).stream()]
+        docs = [doc.to_dict() or {} for doc in self._collection(collection).stream()]
         self.meter.firestore_reads += max(1, len(docs))
         return docs
 
@@ -75,7 +76,7 @@ class FirestoreJobStore:
         where: Sequence[tuple[str, str, Any]] = (),
         order_by: Sequence[tuple[str, str]] = (),
         limit: int | None = None,
-    ) -> list[tuple[str, dict[str, Any]]]:
+    ) -> builtins.list[tuple[str, dict[str, Any]]]:
         query = self._filtered(collection, where)
         for field, direction in order_by:
             query = query.order_by(field, direction=direction.upper())

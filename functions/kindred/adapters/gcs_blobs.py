@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import google.cloud.storage as storage
 from google.api_core.exceptions import NotFound as GcsNotFound
-from google.cloud import storage
 
 from kindred.core.cost import Meter, carried
 from kindred.core.errors import NotFound

@@ -21,7 +21,7 @@ log = logging.getLogger("kindred")
 
 def resolve(host: str) -> list[str]:
     """Every address the host resolves to (OSError if none)."""
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
 
 
 def notify(url: str, body: dict[str, Any], timeout: float = 10.0) -> bool:

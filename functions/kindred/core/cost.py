@@ -23,7 +23,7 @@ class Meter:
     firestore_reads: int = 0
     tasks: int = 0
     storage_writes: int = 0
-    _carried: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _carried: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def take(self) -> Meter:
         """What was counted since the last take: for one carrying write to hold."""

@@ -8,7 +8,9 @@ run forever.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,7 @@ class PageState:
     items: int = 0
     seen: tuple[str, ...] = ()  # short digests of the cursors already followed
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "cursor": self.cursor,
             "pages": self.pages,
@@ -27,7 +29,7 @@ class PageState:
         }
 
     @classmethod
-    def from_dict(cls, raw: dict) -> PageState:
+    def from_dict(cls, raw: Mapping[str, Any]) -> PageState:
         return cls(
             raw.get("cursor"), raw.get("pages", 0), raw.get("items", 0), tuple(raw.get("seen", ()))
         )

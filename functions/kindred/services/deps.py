@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kindred.config import Settings
 from kindred.core.cost import Meter
@@ -20,5 +21,5 @@ class Deps:
     clock: Clock
     meter: Meter
     resolve: Callable[[str], Iterable[str]] = lambda host: ()  # host -> its IP addresses
-    notify: Callable[[str, dict], bool] = lambda url, body: False  # callback URL, body -> sent?
+    notify: Callable[[str, dict[str, Any]], bool] = lambda url, body: False  # URL, body -> sent?
     attempt: int = 0  # earlier failed deliveries of the task this invocation serves

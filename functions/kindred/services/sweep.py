@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kindred.core import names
 from kindred.core.errors import NotFound
 from kindred.core.messages import Aggregate, Rank
@@ -32,14 +34,14 @@ def sweep(deps: Deps) -> list[str]:
     return moved
 
 
-def _last_progress(deps: Deps, analysis: str, doc: dict) -> float:
-    latest = doc.get("updated_at", doc["created_at"])
+def _last_progress(deps: Deps, analysis: str, doc: dict[str, Any]) -> float:
+    latest = float(doc.get("updated_at", doc["created_at"]))
     if doc["status"] in CRAWLING:
         newest = deps.store.query(
             names.groups_collection(analysis), order_by=[("at", "descending")], limit=1
         )
         if newest:
-            latest = max(latest, newest[0][1]["at"])
+            latest = max(latest, float(newest[0][1]["at"]))
     return latest
 
 

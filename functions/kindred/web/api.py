@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import flask
@@ -69,7 +70,8 @@ def create(request: flask.Request) -> flask.Response:
         "status_url": f"{base}/analyses/{submitted.id}",
         "results_url": f"{base}/analyses/{submitted.id}/results",
     }
-    return json_response(body, 200 if submitted.existing else 202, {"Location": body["status_url"]})
+    location = {"Location": f"{base}/analyses/{submitted.id}"}
+    return json_response(body, 200 if submitted.existing else 202, location)
 
 
 def status(request: flask.Request, analysis: str) -> flask.Response:
@@ -105,7 +107,7 @@ def _json_body(request: flask.Request) -> object:
 
 
 OPENAPI = Path(__file__).with_name("openapi.json")
-ENDPOINTS = {
+ENDPOINTS: dict[str, Callable[..., flask.Response]] = {
     "openapi": openapi,
     "health": health,
     "submit": create,

@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     graph, info = service.api.graph, service.info
     print(
         f"graph server: serving {config.graph_name} ({graph.nodes:,} nodes, {graph.edges:,} edges,"

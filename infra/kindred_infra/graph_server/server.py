@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kindred_infra.graph_server.service import NOT_FOUND, GraphService, Reply, json_reply
@@ -34,7 +35,7 @@ class GraphHTTPServer(ThreadingHTTPServer):
         self.service = service
         super().__init__(address, GraphHandler)
 
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client hangs up; print the traceback of anything else."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -89,7 +90,7 @@ class GraphHandler(BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         if not _HOST.fullmatch(host):
             address, port = self.server.server_address[:2]
-            host = f"{address}:{port}"
+            host = f"{address!s}:{port}"
         return f"http://{host}"
 
     def _send(self, reply: Reply) -> None:

@@ -125,10 +125,12 @@ class CloudTasksApi:
     def _existing_queue(self, name: str) -> tasks_v2.Queue:
         return _must_exist(self._store.get_queue(name), name)
 
-    def _set_state(self, name: str, state: tasks_v2.Queue.State) -> tasks_v2.Queue:
+    def _set_state(self, name: str, state: int) -> tasks_v2.Queue:
+        """`state`: a `tasks_v2.Queue.State` (proto-plus enums type as int)."""
+
         def change(queue: tasks_v2.Queue | None) -> tasks_v2.Queue:
             queue = _must_exist(queue, name)
-            queue.state = state
+            queue.state = tasks_v2.Queue.State(state)
             return queue
 
         queue = self._store.change_queue(names.queue(name), change)
@@ -151,8 +153,8 @@ def _page(token: str, size: int) -> tuple[int, int]:
     return int(token or 0), min(size or MAX_PAGE, MAX_PAGE)
 
 
-def _state_filter(text: str) -> tasks_v2.Queue.State:
+def _state_filter(text: str) -> int:
     match = _STATE_FILTER.fullmatch(text)
     if not match or match[1] not in tasks_v2.Queue.State.__members__:
         raise InvalidArgument(f"filter {text!r} is not supported; use 'state: PAUSED' or similar")
-    return tasks_v2.Queue.State[match[1]]
+    return int(getattr(tasks_v2.Queue.State, match[1]))

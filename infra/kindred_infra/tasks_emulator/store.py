@@ -94,7 +94,7 @@ class Store:
             self._put_queue(queue)
 
     def list_queues(self, parent: str | None = None) -> list[tasks_v2.Queue]:
-        query, args = "SELECT proto FROM queues ORDER BY name", ()
+        query, args = "SELECT proto FROM queues ORDER BY name", tuple[str, ...]()
         if parent is not None:
             query, args = "SELECT proto FROM queues WHERE parent = ? ORDER BY name", (parent,)
         with self._lock:
