@@ -93,16 +93,6 @@ def log_tail(path: Path, lines: int = 20) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def stop_pid(pid: int, timeout: float = 10.0) -> None:
     """SIGTERM the process group led by pid, then SIGKILL what is left after timeout."""
     stop_groups([pid], timeout)

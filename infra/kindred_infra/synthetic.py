@@ -108,11 +108,6 @@ class SyntheticSpec:
         """The kindred accounts: the analysis should rank these above every other account."""
         return tuple(range(TARGET + 1, TARGET + 1 + self.kindred_count))
 
-    def community_kindred(self, community: int) -> tuple[int, ...]:
-        """The kindred accounts of one community (0 .. communities - 1)."""
-        k = self.kindred_per_community
-        return self.planted_similar()[community * k : (community + 1) * k]
-
 
 def edge_array(spec: SyntheticSpec) -> np.ndarray:
     """All edges as an (E, 2) int64 array of (follower, followed), sorted, no duplicates."""

@@ -88,11 +88,6 @@ class Store:
             self._put_queue(queue)
         return queue
 
-    def save_queue(self, queue: tasks_v2.Queue) -> None:
-        """Create or replace."""
-        with self._lock, self._db:
-            self._put_queue(queue)
-
     def list_queues(self, parent: str | None = None) -> list[tasks_v2.Queue]:
         query, args = "SELECT proto FROM queues ORDER BY name", tuple[str, ...]()
         if parent is not None:
