@@ -45,7 +45,6 @@ from bench.report import table
 from bench.stack import BenchStack, group_cpu, running_stack
 from kindred import bootstrap
 from kindred.adapters import clients
-from kindred.core.task_tokens import sign_local
 from kindred_infra import paths
 from kindred_infra.process import (
     Service,
@@ -53,6 +52,8 @@ from kindred_infra.process import (
     port_open,
     running,
 )
+from kindred_infra.stack.plan import tasks_signing_key
+from kindred_infra.tasks_emulator import oidc
 from kindred_infra.tasks_emulator.delivery import Request, deliver, request_for
 
 ACCOUNT = "u115485051.ego-twitter.test"  # the bundled graph's most-followed account
@@ -201,10 +202,10 @@ def drive(
     client, queue = bench.queue()
     client.pause_queue(name=queue)
     analysis = bench.api().submit(ACCOUNT, "local", {"max_followers": followers})["id"]
-    key = (bench.home / "tasks_key").read_bytes().strip()
+    key = oidc.SigningKey.load(tasks_signing_key(bench.home))
 
     def sign(audience: str, email: str) -> str:  # as the emulator signs (its --oidc-key-file)
-        return sign_local(key, audience, email, time.time())
+        return key.sign(audience, email, time.time())
 
     done: list[tuple[float, int]] = []
     with stack_environment(bench.env):

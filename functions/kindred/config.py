@@ -31,8 +31,8 @@ class Settings:
     max_running: int = 3  # analyses crawling at once
     stale_seconds: float = 1800.0  # no progress for this long: the sweeper moves a job on
     recent_seconds: float = 86400.0  # a finished analysis this recent answers a new request
-    tasks_token_key: str | None = None  # local stack only: the key its Cloud Tasks signs with
-    # Where the certificates that sign Google's OIDC tokens are published (tests serve their own).
+    # Where the certificates that check task tokens are published: Google's, or locally the
+    # tasks emulator's (the stack points this at them).
     google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     upstream_timeout: float = 10.0  # seconds before an upstream call counts as failed
     api_keys: tuple[str, ...] = ()  # who may submit; none configured: nobody may
@@ -96,7 +96,6 @@ ENV: dict[str, str] = {
     "max_running": "KINDRED_MAX_RUNNING",
     "stale_seconds": "KINDRED_STALE_SECONDS",
     "recent_seconds": "KINDRED_RECENT_SECONDS",
-    "tasks_token_key": "KINDRED_TASKS_TOKEN_KEY",
     "google_certs_url": "KINDRED_GOOGLE_CERTS_URL",
     "upstream_timeout": "KINDRED_UPSTREAM_TIMEOUT",
     "api_keys": "KINDRED_API_KEYS",

@@ -79,11 +79,10 @@ def certs_url() -> Iterator[str]:
 
 @pytest.fixture
 def tasks_app(monkeypatch, certs_url):
-    """The tasks function as deployed: a service account and no local token key."""
+    """The tasks function as deployed: a service account, Google's certificates (here, ours)."""
     monkeypatch.setenv("KINDRED_SERVICE_ACCOUNT", ACCOUNT)
     monkeypatch.setenv("KINDRED_TASKS_URL", TASKS_URL)
     monkeypatch.setenv("KINDRED_GOOGLE_CERTS_URL", certs_url)
-    monkeypatch.delenv("KINDRED_TASKS_TOKEN_KEY", raising=False)
     bootstrap.settings.cache_clear()
     return function_client("tasks")
 

@@ -10,11 +10,14 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from support.receiver import receiving
 
 from kindred.config import Settings
 from kindred_infra.check import run_checks
+from kindred_infra.stack.plan import tasks_signing_key
+from kindred_infra.tasks_emulator import oidc
 
 LARGEST = "u115485051.ego-twitter.test"
 
@@ -112,20 +115,33 @@ def forge(url: str, payload: dict, authorization: str | None) -> int:
         return error.code
 
 
-def test_task_handlers_refuse_requests_that_did_not_come_from_the_queue(local_stack):
-    from kindred.core.task_tokens import sign_local
-
+def test_task_handlers_refuse_requests_that_did_not_come_from_the_queue(local_stack, tmp_path):
+    """Tokens a stranger signed, or the stack's own key signed for another audience or
+    account, or long expired: each refused by the check the cloud runs, before any work."""
+    stack_key = oidc.SigningKey.load(tasks_signing_key(Path(local_stack["KINDRED_HOME"])))
+    stranger = oidc.SigningKey.load(oidc.ensure_key_file(tmp_path / "stranger.pem"))
     url = local_stack["KINDRED_TASKS_URL"] + "/followers"
     payload = {"analysis": "forged0000000000", "provider": "local", "target": "x", "group": 0}
     audience, email = local_stack["KINDRED_TASKS_URL"], local_stack["KINDRED_SERVICE_ACCOUNT"]
     now = time.time()
     before = graph_requests(local_stack)
+    forged = [
+        stranger.sign(audience, email, now),
+        stack_key.sign("http://elsewhere.example/followers", email, now),
+        stack_key.sign(audience, "evil@x.iam.gserviceaccount.com", now),
+        stack_key.sign(audience, email, now - 7200),
+    ]
     assert forge(url, payload, None) == 401
-    assert forge(url, payload, "Bearer " + sign_local(b"not-the-key", audience, email, now)) == 401
-    key = local_stack["KINDRED_TASKS_TOKEN_KEY"].encode()
-    assert forge(url, payload, "Bearer " + sign_local(key, audience, "evil@x", now)) == 401
-    assert forge(url, payload, "Bearer " + sign_local(key, audience, email, now - 7200)) == 401
+    assert [forge(url, payload, "Bearer " + token) for token in forged] == [401] * 4
     assert graph_requests(local_stack) == before  # no refused request reached the upstream
+
+
+def test_the_functions_check_task_tokens_against_the_emulators_certificates(local_stack):
+    certs_url = local_stack["KINDRED_GOOGLE_CERTS_URL"]
+    with urllib.request.urlopen(certs_url, timeout=10) as response:
+        certs = json.loads(response.read())
+    stack_key = oidc.SigningKey.load(tasks_signing_key(Path(local_stack["KINDRED_HOME"])))
+    assert certs == stack_key.certs()
 
 
 def graph_requests(stack: dict) -> int:

@@ -30,7 +30,9 @@ from kindred_infra.stack.plan import (
     plan,
     render_env_file,
     stack_env,
+    tasks_signing_key,
 )
+from kindred_infra.tasks_emulator import oidc
 
 
 class StackRunning(RuntimeError):
@@ -54,6 +56,7 @@ def free_ports() -> StackPorts:
         tasks=free_port(),
         graph=free_port(),
         functions=free_port_block(len(FUNCTIONS)),
+        tasks_certs=free_port(),
     )
 
 
@@ -74,11 +77,8 @@ def up(options: StackOptions) -> state.StackRecord:
         raise StackRunning(f"the local stack already runs ({state.state_file(options.home)})")
     state.forget(options.home)
     ensure_firestore_emulator()
-    options = replace(
-        options,
-        api_key=options.api_key or api_key(options.home),
-        tasks_key=api_key(options.home, "tasks_key"),
-    )
+    options = replace(options, api_key=options.api_key or api_key(options.home))
+    oidc.ensure_key_file(tasks_signing_key(options.home))  # the tasks emulator signs with it
     began = time.monotonic()
     specs = plan(options)
     for spec in specs:

@@ -21,11 +21,12 @@ class StackPorts:
     tasks: int = 8630
     graph: int = 8640
     functions: int = 8650  # the first function; the others take the ports after it
+    tasks_certs: int = 8631  # the tasks emulator's signing certificate (KINDRED_GOOGLE_CERTS_URL)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StackPorts:
         ports = cls()
-        for name in ("firestore", "storage", "tasks", "graph", "functions"):
+        for name in ("firestore", "storage", "tasks", "graph", "functions", "tasks_certs"):
             value = env.get(f"KINDRED_{name.upper()}_PORT")
             if value:
                 if not value.isdigit() or not 0 < int(value) < 65536:
@@ -63,7 +64,6 @@ class StackOptions:
     slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
     function_workers: int = 1  # processes per function (functions-framework's WORKERS)
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
-    tasks_key: str = ""  # signs the tasks' OIDC-like tokens (the emulator) and checks them
     service_account: str = "kindred-tasks@kindred-local.iam.gserviceaccount.com"
 
     @property
@@ -93,6 +93,16 @@ class PartSpec:
         """The environment variable that moves this part to another port."""
         kind = "functions" if self.name.startswith("function:") else self.name
         return f"KINDRED_{kind.upper()}_PORT"
+
+
+def tasks_signing_key(home: Path) -> Path:
+    """The RSA key and certificate the tasks emulator signs its OIDC tokens with (mode 600)."""
+    return home / "tasks_signing_key.pem"
+
+
+def tasks_certs_url(options: StackOptions) -> str:
+    """Where the tasks emulator serves that certificate, in Google's oauth2/v1/certs format."""
+    return f"http://{options.host}:{options.ports.tasks_certs}/oauth2/v1/certs"
 
 
 def firestore_snapshot(home: Path) -> Path:
@@ -133,7 +143,7 @@ def stack_env(options: StackOptions) -> dict[str, str]:
             tasks_url=function_url(options, "tasks"),
             upstream_timeout=options.upstream_timeout,
             service_account=options.service_account,
-            tasks_token_key=options.tasks_key,
+            google_certs_url=tasks_certs_url(options),
             stale_seconds=options.stale_seconds,
             max_running=options.max_running,
             local_rate=local_rate,
@@ -205,7 +215,9 @@ def plan(options: StackOptions) -> list[PartSpec]:
                 "--seed",
                 str(options.fault_seed),
                 "--oidc-key-file",
-                str(options.home / "tasks_key"),
+                str(tasks_signing_key(options.home)),
+                "--certs-port",
+                str(ports.tasks_certs),
             ),
             f"{host}:{ports.tasks}",
             port=ports.tasks,

@@ -38,6 +38,8 @@ def command(
     duplicates: float = 0.0,
     seed: int | None = None,
     dedup_window: float | None = None,
+    oidc_key_file: str | Path | None = None,
+    certs_port: int | None = None,
     verbose: bool = False,
     python: str = sys.executable,
 ) -> list[str]:
@@ -50,6 +52,8 @@ def command(
         "--location": location,
         "--seed": seed,
         "--dedup-window": dedup_window,
+        "--oidc-key-file": oidc_key_file,
+        "--certs-port": certs_port,
     }
     argv += [
         part for flag, value in options.items() if value is not None for part in (flag, str(value))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .certs import is_loopback
 from .dedup import DEFAULT_WINDOW
 
 DEFAULT_PROJECT = "kindred-local"
@@ -27,6 +28,7 @@ class EmulatorConfig:
     workers: int = 256  # threads for HTTP deliveries, across all queues
     verbose: bool = False  # log every dispatch
     oidc_key_file: Path | None = None  # signs OIDC tokens for tasks that ask for one
+    certs_port: int | None = None  # serves the key's certificate there (loopback only)
 
     @property
     def parent(self) -> str:
@@ -59,9 +61,21 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
     parser.add_argument("--workers", type=int, default=256, help="HTTP delivery threads")
     parser.add_argument("--verbose", action="store_true", help="log every dispatch")
     parser.add_argument(
-        "--oidc-key-file", type=Path, help="key that signs the OIDC tokens tasks ask for"
+        "--oidc-key-file",
+        type=Path,
+        help="PEM key and certificate (the stack's) that sign the OIDC tokens tasks ask for",
+    )
+    parser.add_argument(
+        "--certs-port",
+        type=int,
+        help="serve --oidc-key-file's certificate on this loopback port, at /oauth2/v1/certs"
+        " in Google's format (0: any free port)",
     )
     args = parser.parse_args(argv)
+    if args.certs_port is not None and args.oidc_key_file is None:
+        parser.error("--certs-port serves the certificate of --oidc-key-file: give both")
+    if args.certs_port is not None and not is_loopback(args.host):
+        parser.error(f"--certs-port serves on loopback only; --host is {args.host}")
     return EmulatorConfig(
         state_dir=args.state_dir,
         host=args.host,
@@ -73,6 +87,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EmulatorConfig:
         seed=args.seed,
         dedup_window=args.dedup_window,
         oidc_key_file=args.oidc_key_file,
+        certs_port=args.certs_port,
         workers=args.workers,
         verbose=args.verbose,
     )

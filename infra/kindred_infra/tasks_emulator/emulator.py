@@ -6,15 +6,15 @@ through it. Nothing happens until `start()`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from concurrent import futures
-from pathlib import Path
 
 import grpc
 
 from .. import queue_config
-from . import delivery, queues, servicer
+from . import certs, delivery, oidc, queues, servicer
 from .api import CloudTasksApi
 from .config import EmulatorConfig
 from .dedup import DedupWindow
@@ -32,14 +32,22 @@ class Emulator:
         self._store: Store | None = None
         self._dispatcher: Dispatcher | None = None
         self._server: grpc.Server | None = None
+        self._certs: certs.CertsServer | None = None
 
     def start(self) -> int:
         """Open the state, create queue.yaml's queues, start dispatching and serving.
 
         Raises queue_config.QueueConfigError for a bad queue.yaml, RuntimeError if the port
-        cannot be bound.
+        (or the certificates' port) cannot be bound, OSError or ValueError for an unreadable
+        --oidc-key-file. The certificates are served before the gRPC port opens, so a caller
+        that waits for that port finds them too.
         """
         config = self.config
+        key = oidc.SigningKey.load(config.oidc_key_file) if config.oidc_key_file else None
+        if key is not None and config.certs_port is not None:
+            self._certs = certs.CertsServer(config.host, config.certs_port, key.certs())
+            certs_port = self._certs.start()
+            log.info("certificates on http://%s:%d%s", config.host, certs_port, certs.PATH)
         specs = queue_config.load(config.queues) if config.queues else []
         window = DedupWindow(config.dedup_window)
         self._store = store = Store.open(config.state_dir)
@@ -47,7 +55,7 @@ class Emulator:
         for spec in specs:
             wanted = queue_config.to_queue(spec, config.parent)
             store.change_queue(
-                wanted.name, lambda current, w=wanted: queues.apply_update(current, w, [])
+                wanted.name, functools.partial(queues.apply_update, update=wanted, paths=[])
             )
         self._dispatcher = Dispatcher(
             store,
@@ -55,7 +63,7 @@ class Emulator:
             workers=config.workers,
             duplicates=config.duplicates,
             seed=config.seed,
-            sign=_signer(config.oidc_key_file),
+            sign=_signer(key),
         )
         self._dispatcher.start()
         api = CloudTasksApi(store, self._dispatcher, window)
@@ -78,13 +86,12 @@ class Emulator:
             self._dispatcher.stop(grace)
         if self._store is not None:
             self._store.close()
+        if self._certs is not None:
+            self._certs.stop()
 
 
-def _signer(key_file: Path | None) -> delivery.Signer | None:
-    """Signs the OIDC tokens tasks ask for, with the stack's key (kindred.core.task_tokens)."""
-    if key_file is None:
+def _signer(key: oidc.SigningKey | None) -> delivery.Signer | None:
+    """Signs the OIDC tokens tasks ask for, at each attempt, with the stack's key."""
+    if key is None:
         return None
-    from kindred.core.task_tokens import sign_local
-
-    key = key_file.read_bytes().strip()
-    return lambda audience, email: sign_local(key, audience, email, time.time())
+    return lambda audience, email: key.sign(audience, email, time.time())
