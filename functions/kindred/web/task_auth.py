@@ -9,6 +9,8 @@ the audience, iat and exp), then `check_claims` checks issuer, audience, email a
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -59,16 +61,66 @@ def check_claims(claims: Mapping[str, Any], audience: str, email: str, now: floa
 
 def _verified(token: str, settings: Settings) -> Mapping[str, Any]:
     """The claims of a token whose signature a certificate at the certs URL verifies."""
+    from google.auth import jwt
+
+    for fresh in (False, True):  # a key id not among the cached certificates: fetch them anew
+        try:
+            return dict(
+                jwt.decode(
+                    token,
+                    certs=CERTS.get(settings.google_certs_url, time.monotonic(), fresh),
+                    audience=settings.tasks_url,
+                    clock_skew_in_seconds=LEEWAY_SECONDS,
+                )
+            )
+        except ValueError as error:
+            if fresh or "not found" not in str(error):
+                raise BadToken(str(error)) from error
+    raise AssertionError("unreachable")
+
+
+class CertificateCache:
+    """The signing certificates, fetched at most every `ttl` seconds per process.
+
+    google-auth's own `verify_token` fetches them at every call: one HTTP round trip per task.
+    Google rotates its keys over days and publishes the new one before it signs with it.
+    """
+
+    def __init__(self, ttl: float = 300.0):
+        self.ttl = ttl
+        self.lock = threading.Lock()
+        self.fetched: dict[str, tuple[float, Mapping[str, str]]] = {}
+
+    def get(self, url: str, now: float, fresh: bool = False) -> Mapping[str, str]:
+        with self.lock:
+            cached = self.fetched.get(url)
+            if cached and not fresh and now - cached[0] < self.ttl:
+                return cached[1]
+            certs = _fetch(url)
+            self.fetched[url] = (now, certs)
+            return certs
+
+
+def _fetch(url: str) -> Mapping[str, str]:
     from google.auth import exceptions as google_exceptions
     from google.auth.transport import requests as google_requests
-    from google.oauth2 import id_token
 
     request = google_requests.Request()
     try:
-        return id_token.verify_token(
-            token, request, audience=settings.tasks_url, certs_url=settings.google_certs_url
-        )
-    except (ValueError, google_exceptions.GoogleAuthError) as error:
-        raise BadToken(str(error)) from error
+        response = request(url, method="GET")
+    except google_exceptions.TransportError as error:
+        raise BadToken(f"the certificates at {url} cannot be fetched ({error})") from error
     finally:
         request.session.close()  # at once: no open socket left for the garbage collector
+    if response.status != 200:
+        raise BadToken(f"the certificates at {url} answered {response.status}")
+    try:
+        certs = json.loads(response.data)
+    except ValueError as error:
+        raise BadToken(f"the certificates at {url} are not JSON") from error
+    if not isinstance(certs, dict):
+        raise BadToken(f"the certificates at {url} are not an object of PEM certificates")
+    return certs
+
+
+CERTS = CertificateCache()
