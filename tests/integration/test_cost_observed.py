@@ -1,0 +1,39 @@
+"""The cost an analysis reports is what the services saw: tasks in the Cloud Tasks emulator's
+dispatch log, upstream calls at the graph server, Storage writes as objects in the bucket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+from support.api import analyse, call
+
+from kindred_infra.tasks_emulator import read_dispatches
+
+ACCOUNT = "u6017542.ego-twitter.test"
+
+
+def test_the_reported_cost_is_what_the_emulators_and_the_graph_server_saw(fast_stack):
+    before = call("GET", fast_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]["requests"]
+    result = analyse(fast_stack, ACCOUNT, {"max_followers": 250, "results": 47})
+    upstream = call("GET", fast_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]["requests"] - before
+    analysis, cost = result["id"], result["cost"]
+
+    dispatched = {
+        d.task.rsplit("/", 1)[1]
+        for d in read_dispatches(Path(fast_stack["KINDRED_HOME"]) / "tasks")
+        if d.task.rsplit("/", 1)[1].startswith(analysis) and not d.duplicate
+    }
+    client = storage.Client(
+        project=fast_stack["GOOGLE_CLOUD_PROJECT"],
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": fast_stack["STORAGE_EMULATOR_HOST"]},
+    )
+    objects = list(client.list_blobs(fast_stack["KINDRED_BUCKET"], prefix=f"analyses/{analysis}/"))
+
+    print(f"reported {cost}; observed: {len(dispatched)} tasks dispatched, "
+          f"{upstream} upstream calls, {len(objects)} objects")  # fmt: skip
+    assert cost["tasks"] == len(dispatched)
+    assert cost["upstream_calls"] == upstream
+    assert cost["storage_writes"] == len(objects)
