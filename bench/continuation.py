@@ -24,6 +24,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import inspect
+import json
 import os
 import pstats
 import statistics
@@ -32,10 +34,11 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import flask
 import functions_framework
 from flask.testing import FlaskClient
 from google.cloud import tasks_v2
@@ -45,6 +48,14 @@ from bench.report import table
 from bench.stack import BenchStack, group_cpu, running_stack
 from kindred import bootstrap
 from kindred.adapters import clients
+from kindred.adapters.bluesky import BlueskyGraph
+from kindred.adapters.cloud_tasks import CloudTaskQueue
+from kindred.adapters.firestore_store import FirestoreJobStore
+from kindred.adapters.gcs_blobs import GcsBlobStore
+from kindred.core import tally
+from kindred.services import crawl
+from kindred.web import task_auth
+from kindred.web import tasks as task_steps
 from kindred_infra import paths
 from kindred_infra.process import (
     Service,
@@ -69,22 +80,33 @@ PARTS = {  # stack part -> the label its CPU is reported under
     "storage": "Storage emulator",
 }
 
-# What a continuation waits on: (file suffix, function names) whose cumulative time it is.
+# What a continuation waits on: (source file, function names) whose cumulative time it is,
+# taken from the functions themselves, so a rename or a move fails here, not silently.
 Where = tuple[str, frozenset[str]]
-UPSTREAM: Where = ("kindred/adapters/bluesky.py", frozenset({"followers", "follows", "profiles"}))
-FIRESTORE: Where = (
-    "kindred/adapters/firestore_store.py",
-    frozenset({"create", "get", "update", "count", "list", "query"}),
-)
-ENQUEUE: Where = ("kindred/adapters/cloud_tasks.py", frozenset({"enqueue"}))
-STORAGE: Where = ("kindred/adapters/gcs_blobs.py", frozenset({"write", "read", "stream"}))
-TOKEN: Where = ("kindred/web/task_auth.py", frozenset({"verify_task_request"}))
-DECODE: Where = ("kindred/core/tally.py", frozenset({"decode_text"}))
-ENCODE: Where = ("kindred/core/tally.py", frozenset({"encode", "as_text"}))
-CRAWL: Where = ("kindred/services/crawl.py", frozenset({"followers_step", "follows_step"}))
-DUMPS: Where = ("json/__init__.py", frozenset({"dumps"}))
-GET_JSON: Where = ("", frozenset({"get_json"}))
-HANDLE: Where = ("kindred/web/tasks.py", frozenset({"handle"}))
+
+
+def where(*functions: Callable[..., object]) -> Where:
+    files = {inspect.getsourcefile(inspect.unwrap(function)) for function in functions}
+    if len(files) != 1 or None in files:
+        raise ValueError(f"one source file per category, not {files}")
+    return str(files.pop()), frozenset(function.__name__ for function in functions)
+
+
+UPSTREAM = where(BlueskyGraph.followers, BlueskyGraph.follows, BlueskyGraph.profiles)
+FIRESTORE = where(
+    FirestoreJobStore.create, FirestoreJobStore.get, FirestoreJobStore.update,
+    FirestoreJobStore.count, FirestoreJobStore.totals, FirestoreJobStore.list,
+    FirestoreJobStore.query,
+)  # fmt: skip
+ENQUEUE = where(CloudTaskQueue.enqueue)
+STORAGE = where(GcsBlobStore.write, GcsBlobStore.write_json, GcsBlobStore.read, GcsBlobStore.stream)
+TOKEN = where(task_auth.verify_task_request)
+DECODE = where(tally.decode_text)
+ENCODE = where(tally.encode, tally.as_text)
+CRAWL = where(crawl.followers_step, crawl.follows_step)
+DUMPS = where(json.dumps)
+GET_JSON = where(flask.Request.get_json)
+HANDLE = where(task_steps.handle)
 
 
 @dataclass(frozen=True)
@@ -242,8 +264,8 @@ def dispatch(client: FlaskClient, request: Request) -> float:
 
 
 def _matches(key: tuple[str, int, str], where: Where) -> bool:
-    suffix, names = where
-    return key[2] in names and key[0].endswith(suffix)
+    file, names = where
+    return key[2] in names and key[0] == file
 
 
 def cumulative(stats: pstats.Stats, callee: Where, caller: Where | None = None) -> float:
