@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kindred import config
-from kindred_infra import paths, queue_config
+from kindred_infra import paths, queue_config, tasks_emulator
 from kindred_infra.catalog import FUNCTIONS
 
 
@@ -194,30 +194,20 @@ def plan(options: StackOptions) -> list[PartSpec]:
         ),
         PartSpec(
             "tasks",
-            (
-                python,
-                "-m",
-                "kindred_infra.tasks_emulator",
-                "--host",
-                host,
-                "--port",
-                str(ports.tasks),
-                "--state-dir",
-                str(options.home / "tasks"),
-                "--queues",
-                str(paths.QUEUE_YAML),
-                "--project",
-                options.project,
-                "--location",
-                options.location,
-                "--duplicates",
-                str(options.duplicates),
-                "--seed",
-                str(options.fault_seed),
-                "--oidc-key-file",
-                str(tasks_signing_key(options.home)),
-                "--certs-port",
-                str(ports.tasks_certs),
+            tuple(
+                tasks_emulator.command(
+                    ports.tasks,
+                    options.home / "tasks",
+                    queues=paths.QUEUE_YAML,
+                    host=host,
+                    project=options.project,
+                    location=options.location,
+                    duplicates=options.duplicates,
+                    seed=options.fault_seed,
+                    oidc_key_file=tasks_signing_key(options.home),
+                    certs_port=ports.tasks_certs,
+                    python=python,
+                )
             ),
             f"{host}:{ports.tasks}",
             port=ports.tasks,
