@@ -25,7 +25,6 @@ log = logging.getLogger("kindred")
 # What every LogRecord carries; anything else on a record came in `extra` and is a field.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 _lock = threading.Lock()
-_configured = False
 
 
 class JsonFormatter(logging.Formatter):
@@ -70,15 +69,11 @@ def setup(level: int = logging.INFO) -> logging.Logger:
     The logger does not propagate: a root handler that functions-framework may install would
     otherwise print each line a second time, unstructured.
     """
-    global _configured
-    if _configured:
-        return log
     with _lock:
-        if not _configured:
+        if not any(isinstance(handler, _Stdout) for handler in log.handlers):
             handler = _Stdout()
             handler.setFormatter(JsonFormatter())
             log.addHandler(handler)
-            log.setLevel(level)
-            log.propagate = False
-            _configured = True
+        log.setLevel(level)
+        log.propagate = False
     return log
