@@ -53,6 +53,7 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
             "followers_total": step.state.items,
             "stop_reason": step.stop_reason,
             "cost": message.cost,
+            "at": deps.clock.now(),  # progress, for the sweeper
         },
     )
     if recorded:  # a repeated delivery finds the record made and leaves it as it is

@@ -37,6 +37,8 @@ def sweep(deps: Deps) -> list[str]:
 def _last_progress(deps: Deps, analysis: str, doc: dict[str, Any]) -> float:
     latest = float(doc.get("updated_at", doc["created_at"]))
     if doc["status"] in CRAWLING:
+        followers = deps.store.get(names.followers_done_doc(analysis)) or {}
+        latest = max(latest, float(followers.get("at", latest)))
         newest = deps.store.query(
             names.groups_collection(analysis), order_by=[("at", "descending")], limit=1
         )
