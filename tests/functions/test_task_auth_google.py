@@ -4,6 +4,7 @@ publishes a certificate made here, so the real google-auth verification runs end
 
 from __future__ import annotations
 
+import base64
 import datetime
 import http.server
 import json
@@ -130,5 +131,48 @@ def test_a_google_signed_token_for_our_account_and_url_is_accepted(tasks_app):
 def test_any_other_token_is_refused_with_a_reason(tasks_app, why, bearer, says):
     response = deliver(tasks_app, bearer)
     assert response.status_code == 401, why
+    body = response.get_json()
+    assert body["error"] == "unauthorized" and says in body["message"], body
+
+
+def signed_raw(header: object, claims: object) -> str:
+    """A token signed by Google's key whatever its header and claims hold (JSON of any shape)."""
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    encoded = json.dumps(header).encode(), json.dumps(claims).encode()
+    signed = f"{b64(encoded[0])}.{b64(encoded[1])}"
+    signer = crypt.RSASigner.from_string(GOOGLE_KEY, key_id="google-kid")
+    return f"{signed}.{b64(signer.sign(signed.encode()))}"
+
+
+def good_claims(**changes: object) -> dict[str, object]:
+    now = int(time.time())
+    return {"iss": "https://accounts.google.com", "aud": TASKS_URL, "email": ACCOUNT,
+            "email_verified": True, "iat": now, "exp": now + 300, **changes}  # fmt: skip
+
+
+KID = {"alg": "RS256", "kid": "google-kid"}
+
+
+@pytest.mark.parametrize(
+    ("why", "bearer", "says"),
+    [
+        ("a list header", signed_raw([1], good_claims()), "header is a JSON list"),
+        ("a string header", signed_raw("RS256", good_claims()), "header is a JSON str"),
+        ("a null header", signed_raw(None, good_claims()), "header is a JSON NoneType"),
+        ("a list key id", signed_raw({"alg": "RS256", "kid": ["x"]}, good_claims()), "kid"),
+        ("a string exp", signed_raw(KID, good_claims(exp="abc")), "exp is 'abc'"),
+        ("a string iat", signed_raw(KID, good_claims(iat="abc")), "iat is 'abc'"),
+        ("an infinite exp", signed_raw(KID, good_claims(exp=1e400)), "not base64url JSON"),
+        ("a day-long token", signed_raw(KID, good_claims(exp=int(time.time()) + 86400)), "lives"),
+        ("no signature", token().rsplit(".", 1)[0] + ".", "signature"),
+        ("bad base64 signature", token().rsplit(".", 1)[0] + ".@@", ""),
+    ],
+)
+def test_a_genuinely_signed_but_malformed_token_is_a_401_never_a_500(tasks_app, why, bearer, says):
+    response = deliver(tasks_app, bearer)
+    assert response.status_code == 401, (why, response.get_data()[:300])
     body = response.get_json()
     assert body["error"] == "unauthorized" and says in body["message"], body

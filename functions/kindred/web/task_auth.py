@@ -9,7 +9,10 @@ the audience, iat and exp), then `check_claims` checks issuer, audience, email a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -22,6 +25,7 @@ from kindred.core.errors import Unauthorized
 
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 LEEWAY_SECONDS = 60
+MAX_LIFETIME_SECONDS = 3600  # Google's OIDC tokens live an hour; the local emulator's 300 s
 
 
 class BadToken(ValueError):
@@ -36,6 +40,7 @@ def verify_task_request(request: flask.Request, settings: Settings) -> None:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("task handlers answer only Cloud Tasks: no bearer token")
     try:
+        parse_token(token)  # its shape first: google-auth is handed only well-formed tokens
         claims = _verified(token, settings)
         check_claims(claims, settings.tasks_url, settings.service_account, time.time())
     except BadToken as error:
@@ -52,11 +57,56 @@ def check_claims(claims: Mapping[str, Any], audience: str, email: str, now: floa
         raise BadToken(f"signed for {claims.get('email')!r}, not {email!r}")
     if claims.get("email_verified") is not True:
         raise BadToken(f"the email {email!r} is not verified")
-    expires, issued = float(claims.get("exp", 0)), float(claims.get("iat", 0))
+    expires, issued = _instant(claims, "exp"), _instant(claims, "iat")
     if now > expires + LEEWAY_SECONDS:
         raise BadToken("the token has expired")
     if issued > now + LEEWAY_SECONDS:
         raise BadToken("the token is issued in the future")
+    if expires - issued > MAX_LIFETIME_SECONDS:
+        raise BadToken(f"the token lives {expires - issued:.0f} s, over {MAX_LIFETIME_SECONDS} s")
+
+
+def parse_token(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of a JWT whose shape is checked; BadToken for anything else.
+
+    Total: whatever the bytes, the answer is the two objects or BadToken with the reason.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise BadToken(f"a token has 3 parts separated by dots, this one has {len(parts)}")
+    header, claims = _segment(parts[0], "header"), _segment(parts[1], "claims")
+    if header.get("alg") != "RS256":
+        raise BadToken(f"the algorithm {str(header.get('alg'))[:40]!r} is not 'RS256'")
+    if not isinstance(header.get("kid", ""), str):
+        raise BadToken("the key id (kid) is not a string")
+    _instant(claims, "exp"), _instant(claims, "iat")
+    return header, claims
+
+
+def _segment(part: str, name: str) -> dict[str, Any]:
+    """One base64url JSON segment of a token, which must be an object."""
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        value = json.loads(raw, parse_constant=_no_constant)
+    except (binascii.Error, ValueError, RecursionError) as error:
+        raise BadToken(f"the {name} is not base64url JSON ({str(error)[:80]})") from error
+    if not isinstance(value, dict):
+        raise BadToken(f"the {name} is a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _instant(claims: Mapping[str, Any], name: str) -> float:
+    """A time claim as seconds since the epoch: a finite number, never a string or a bool."""
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadToken(f"{name} is {str(value)[:40]!r}, not a number of seconds")
+    if abs(value) > 1e11 or not math.isfinite(value):  # in that order: 10**400 overflows
+        raise BadToken(f"{name} is {value!r}, not a time")
+    return float(value)
 
 
 def _verified(token: str, settings: Settings) -> Mapping[str, Any]:
@@ -73,7 +123,7 @@ def _verified(token: str, settings: Settings) -> Mapping[str, Any]:
                     clock_skew_in_seconds=LEEWAY_SECONDS,
                 )
             )
-        except ValueError as error:
+        except (ValueError, TypeError, KeyError, OverflowError) as error:
             if fresh or "not found" not in str(error):
                 raise BadToken(str(error)) from error
     raise AssertionError("unreachable")
