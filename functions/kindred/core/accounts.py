@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -25,5 +26,12 @@ class AccountProfile:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a list, as checked at the adapter.
+
+    `dropped` counts, by reason, the entries the adapter did not pass on (an id not of the
+    provider's documented shape, entries past the `limit` asked for): the caller records them.
+    """
+
     accounts: tuple[Account, ...]
     cursor: str | None
+    dropped: Mapping[str, int] = field(default_factory=dict)

@@ -1,16 +1,23 @@
 """Paging through a cursor-paginated list: when to ask again and when to stop.
 
 The state is plain data that rides in a task payload. It stops on the upstream's last page
-(no cursor), at a cap, and on a cursor it has already seen (a loop upstream), so no chain can
-run forever.
+(no cursor), at the cap on items, on a cursor it has already seen (a loop upstream), and at a
+cap on pages derived from what is known (`max_pages`), so no chain can run forever, even on
+an upstream that answers empty pages with a fresh cursor each time. The digests of the
+cursors seen are kept for the last SEEN_KEPT pages only, so the state stays small: a loop
+longer than that is ended by the cap on pages.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+SEEN_KEPT = 32  # cursor digests carried: ~16 bytes each in a payload
+PAGE_SLACK = 2  # pages beyond those a full answer each time needs, besides a quarter more
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,18 @@ class Advance:
     state: PageState
     keep: int
     done: bool
-    stop_reason: str | None = None  # "end", "cap", "repeated_cursor"
+    stop_reason: str | None = None  # "end", "cap", "repeated_cursor", "page_cap"
+
+
+def max_pages(cap: int, limit: int) -> int:
+    """Pages a chain may read to collect `cap` items asked `limit` at a time.
+
+    ceil(cap / limit) if every page came full, plus a quarter more and PAGE_SLACK for the
+    short pages a real upstream answers (Bluesky leaves out taken-down accounts after
+    paging): 5,000 follows by 100 may take 64 pages, never 65.
+    """
+    needed = math.ceil(cap / max(1, limit))
+    return needed + needed // 4 + PAGE_SLACK
 
 
 def page_size(state: PageState, cap: int, limit: int = 100) -> int:
@@ -50,8 +68,11 @@ def page_size(state: PageState, cap: int, limit: int = 100) -> int:
     return max(1, min(limit, cap - state.items))
 
 
-def advance(state: PageState, received: int, next_cursor: str | None, cap: int) -> Advance:
-    """Account for a page of `received` items; never keeps more than `cap` in all."""
+def advance(
+    state: PageState, received: int, next_cursor: str | None, cap: int, limit: int = 100
+) -> Advance:
+    """Account for a page of `received` items, asked `limit` at a time (the upstream's
+    largest page); never keeps more than `cap` items nor reads past `max_pages(cap, limit)`."""
     keep = max(0, min(received, cap - state.items))
     items = state.items + keep
     moved = replace(state, pages=state.pages + 1, items=items, cursor=next_cursor)
@@ -62,7 +83,9 @@ def advance(state: PageState, received: int, next_cursor: str | None, cap: int) 
     digest = _digest(next_cursor)
     if digest in state.seen or next_cursor == state.cursor:
         return Advance(replace(moved, cursor=None), keep, True, "repeated_cursor")
-    return Advance(replace(moved, seen=(*state.seen, digest)), keep, False)
+    if moved.pages >= max_pages(cap, limit):
+        return Advance(replace(moved, cursor=None), keep, True, "page_cap")
+    return Advance(replace(moved, seen=(*state.seen, digest)[-SEEN_KEPT:]), keep, False)
 
 
 def _digest(cursor: str) -> str:

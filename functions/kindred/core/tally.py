@@ -2,7 +2,9 @@
 
 A tally rides in task payloads (budget: well under 100 KB) and is stored as sorted runs in
 Cloud Storage, so it has one text form: `key<TAB>count` lines sorted by key, zlib-compressed.
-Sorted runs let the aggregate step merge any number of them in bounded memory.
+Sorted runs let the aggregate step merge any number of them in bounded memory. A key with a
+tab or a newline would forge lines (`did:x<TAB>999999<LF>...`), so `write_run` refuses one:
+no such key can reach a payload or a stored run, whatever its caller checked.
 """
 
 from __future__ import annotations
@@ -89,7 +91,15 @@ def write_run(pairs: Iterable[tuple[str, int]], batch: int = 4096, level: int = 
     pairs = iter(pairs)
     separator = b""
     while lines := [f"{key}\t{count}" for key, count in islice(pairs, batch)]:
-        out.append(deflate.compress(separator + "\n".join(lines).encode()))
+        text = "\n".join(lines)
+        if text.count("\t") != len(lines) or text.count("\n") != len(lines) - 1:
+            raise ValueError(f"a tally key with a tab or a newline: {_bad_key(lines)!r:.120}")
+        out.append(deflate.compress(separator + text.encode()))
         separator = b"\n"
     out.append(deflate.flush())
     return b"".join(out)
+
+
+def _bad_key(lines: list[str]) -> str:
+    """The first key among `key<TAB>count` lines that has a tab or a newline of its own."""
+    return next(line.rpartition("\t")[0] for line in lines if line.count("\t") != 1 or "\n" in line)

@@ -4,11 +4,18 @@ Each task makes one upstream call. A followers page starts, at once, one chain o
 followers' follows (a "group"); the chain carries its tally in the payload and writes only at
 its end: objects in Cloud Storage and one marker document. The last group to finish, or the
 end of the followers, whichever comes later, starts the aggregate (fan-in by `count()`).
+
+A chain also stops, recording nothing more, once its analysis has moved past the crawl (the
+sweeper forced it on, or it failed): it reads the analysis record only every STATUS_EVERY
+pages (`_status_due`), since each read is a counted Firestore read and one per page would
+add a read to every upstream call; so at most STATUS_EVERY - 1 calls are spent after the end.
+Entries the adapter dropped (`Page.dropped`) are counted in the group's `skipped`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 
 from kindred.core import names, retry, tally
@@ -21,10 +28,14 @@ from kindred.services.failure import fail
 from kindred.services.handoff import send
 
 SPILL_BYTES = 48_000  # an encoded tally past this goes to Cloud Storage (payload budget: 100 KB)
+STATUS_EVERY = 10  # pages of a chain between two reads of its analysis's status
+PAST_CRAWL = ("aggregating", "profiles", "ranking", "done", "failed")
 
 
 def followers_step(deps: Deps, message: PageFollowers) -> None:
     analysis, group, options = message.analysis, message.group, message.options
+    if group and group % STATUS_EVERY == 0 and _past_crawl(deps, analysis):
+        return
     graph = deps.graph(message.provider)
     limit = page_size(message.page, options.max_followers, graph.max_page)
     try:
@@ -35,10 +46,12 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
             raise
         fail(deps, analysis, decision.reason, _cannot_read(message, decision.reason, error))
         return
-    step = advance(message.page, len(page.accounts), page.cursor, options.max_followers)
+    step = advance(
+        message.page, len(page.accounts), page.cursor, options.max_followers, graph.max_page
+    )
     followers = tuple(account.id for account in page.accounts[: step.keep])
     if followers:
-        _start_group(deps, message, followers)
+        _start_group(deps, message, followers, page.dropped)
     if not step.done:
         send(
             deps,
@@ -72,13 +85,16 @@ def _cannot_read(message: PageFollowers, reason: str, error: Exception) -> str:
     )
 
 
-def _start_group(deps: Deps, message: PageFollowers, followers: tuple[str, ...]) -> None:
+def _start_group(
+    deps: Deps, message: PageFollowers, followers: tuple[str, ...], dropped: Mapping[str, int]
+) -> None:
     chain = ReadFollows(
         analysis=message.analysis,
         provider=message.provider,
         options=message.options,
         group=message.group,
         followers=followers,
+        skipped=dict(dropped),  # followers the adapter dropped from this page
     )
     send(deps, names.follows_task(message.analysis, message.group, 0, 0), chain, carry=False)
 
@@ -89,8 +105,10 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
     )  # fmt: skip
     counts = tally.decode_text(message.tally)
     parts, counted, skipped = list(message.parts), message.counted, Counter(message.skipped)
-    graph = deps.graph(message.provider)
     state = message.page
+    if _status_due(index, state) and _past_crawl(deps, analysis):
+        return
+    graph = deps.graph(message.provider)
     limit = page_size(state, options.max_follows_per_follower, graph.max_page)
     try:
         page = graph.follows(message.followers[index], state.cursor, limit)
@@ -101,8 +119,10 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
         skipped[decision.reason] += 1  # record this follower and go on
         done, state = True, PageState()
     else:
-        step = advance(state, len(page.accounts), page.cursor, options.max_follows_per_follower)
+        cap = options.max_follows_per_follower
+        step = advance(state, len(page.accounts), page.cursor, cap, graph.max_page)
         counts.update(account.id for account in page.accounts[: step.keep])
+        skipped.update(page.dropped)
         done, state = step.done, step.state
         counted += int(done)
     if done:
@@ -131,6 +151,20 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
             skipped=dict(skipped),
         ),
     )
+
+
+def _status_due(index: int, state: PageState) -> bool:
+    """Every STATUS_EVERY-th page of one follower's follows, and every STATUS_EVERY-th
+    follower's first page: a read per ten upstream calls at most, never on a chain's first."""
+    if state.pages:
+        return state.pages % STATUS_EVERY == 0
+    return index > 0 and index % STATUS_EVERY == 0
+
+
+def _past_crawl(deps: Deps, analysis: str) -> bool:
+    """True when the analysis is gone or has moved past the crawl: its chains stop."""
+    doc = deps.store.get(names.analysis_doc(analysis))
+    return doc is None or doc.get("status") in PAST_CRAWL
 
 
 def _end_group(
