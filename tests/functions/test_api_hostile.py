@@ -29,3 +29,54 @@ def test_a_callback_url_that_cannot_be_parsed_is_a_400_naming_it(api_client, wor
     assert response.status_code == 400, response.get_data(as_text=True)[:200]
     assert response.get_json()["field"] == "callback_url"
     assert not world.store.docs
+
+
+class Endless:
+    """A request body stream of `size` bytes of one JSON object, made as it is read."""
+
+    def __init__(self, size: int):
+        self.size, self.sent = size, 0
+
+    def read(self, limit: int = -1) -> bytes:
+        head = b'{"account": "a2", "pad": "'
+        left = self.size - self.sent
+        take = left if limit is None or limit < 0 else min(limit, left)
+        chunk = (head + b"x" * self.size + b'"}')[self.sent : self.sent + take]
+        self.sent += len(chunk)
+        return chunk
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_read_no_further(api_client, world):
+    stream = Endless(2_000_000)
+    response = api_client.post(
+        "/analyses",
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        # No length: the server de-chunks the body and says the stream ends by itself.
+        environ_overrides={"wsgi.input": stream, "wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413 and response.get_json()["error"] == "body_too_large"
+    assert stream.sent <= api.MAX_BODY_BYTES + 1
+    assert not world.store.docs and world.upstream_calls == 0
+
+
+def test_a_body_with_a_length_over_the_limit_is_a_413(api_client, world):
+    response = api_client.post("/analyses", json={"account": "a" * 20_000})
+    assert response.status_code == 413 and "16384 bytes" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("[" * 1000 + "]" * 1000, "nests 1000 levels"),
+        ('{"account": "a2", "options": ' + '{"a":' * 50 + "1" + "}" * 51, "nests 51 levels"),
+        ('["account"]', "JSON object"),
+        ("null", "JSON object"),
+        ('{"account": "a2", "x": NaN}', "not valid JSON"),
+    ],
+)
+def test_a_body_that_is_no_bounded_json_object_is_a_json_400(api_client, world, body, words):
+    response = api_client.post("/analyses", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.is_json
+    assert words in response.get_json()["message"]
+    assert not world.store.docs

@@ -32,7 +32,7 @@ def test_malformed_json_and_wrong_content_types_are_400s(api_client):
     form = api_client.post("/analyses", data="account=a", content_type="text/plain")
     assert form.status_code == 400 and "application/json" in form.get_json()["message"]
     huge = api_client.post("/analyses", json={"account": "a" * 20_000})
-    assert huge.status_code == 400 and "bytes" in huge.get_json()["message"]
+    assert huge.status_code == 413 and "bytes" in huge.get_json()["message"]
 
 
 def test_an_id_that_cannot_be_an_analysis_is_a_404_without_a_lookup(api_client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import flask
 from werkzeug.exceptions import MethodNotAllowed
@@ -12,6 +13,7 @@ from werkzeug.routing import Map, Rule
 
 from kindred import __version__, bootstrap
 from kindred.core.errors import InvalidInput, KindredError
+from kindred.core.json_body import parse_object
 from kindred.services import reports
 from kindred.services.submit import parse_request, submit
 from kindred.web import html
@@ -43,6 +45,8 @@ def handle(request: flask.Request) -> flask.Response:
         return error_response(404, "not_found", f"no route for {request.method} {request.path}")
     try:
         return ENDPOINTS[endpoint](request, **args)
+    except BodyTooLarge as error:
+        return _unread(error_response(413, "body_too_large", str(error)))
     except KindredError as error:
         return from_error(error)
 
@@ -60,7 +64,7 @@ def create(request: flask.Request) -> flask.Response:
     client = client_of(request, settings.api_keys)
     body = _json_body(request)
     account, provider, options = parse_request(body, settings.providers)
-    callback = body.get("callback_url") if isinstance(body, dict) else None
+    callback = body.get("callback_url")
     submitted = submit(bootstrap.deps(), account, provider, options, client, callback)
     base = request.url_root.rstrip("/")
     body = {
@@ -93,17 +97,31 @@ def results(request: flask.Request, analysis: str) -> flask.Response:
     return response
 
 
-def _json_body(request: flask.Request) -> object:
+class BodyTooLarge(InvalidInput):
+    """The body is over MAX_BODY_BYTES (HTTP 413)."""
+
+
+def _unread(response: flask.Response) -> flask.Response:
+    """The same answer as a stream, which functions-framework answers without first reading
+    the rest of the request (it drains the body of any other answer: 200 MB of it here)."""
+    body = response.get_data()
+    response.response = iter([body])
+    response.headers["Content-Length"] = str(len(body))
+    return response
+
+
+def _json_body(request: flask.Request) -> dict[str, Any]:
+    """The body as a JSON object; at most MAX_BODY_BYTES are read, chunked or not."""
     if request.mimetype != "application/json":
         raise InvalidInput(
             f"send the body as application/json, not {request.mimetype or 'nothing'}"
         )
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise InvalidInput(f"the body is over {MAX_BODY_BYTES} bytes")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidInput("the body is not valid JSON")
-    return body
+        raise BodyTooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
+    raw = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:  # a chunked body has no length to check first
+        raise BodyTooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
+    return parse_object(raw)
 
 
 OPENAPI = Path(__file__).with_name("openapi.json")
