@@ -71,26 +71,27 @@ def submit(
     """Look the account up (NotFound / FailedForGood if it cannot be analysed), then queue it.
 
     An analysis of the same account with the same options that is running, or finished
-    within `recent_seconds`, is returned instead of a new one. Raises TooBusy when the
-    client already has `max_running_per_client` analyses queued or running.
+    within `recent_seconds`, is returned instead of a new one: found first by the name asked
+    for, with no upstream call, then by the account's id once it is looked up. Raises TooBusy,
+    before any upstream call, when the client already has `max_running_per_client` analyses
+    queued or running.
     """
     if callback_url is not None:
         check_public_url(callback_url, deps.resolve)
+    asked = _key(provider, f"asked:{account}", options)
+    existing = _recent(deps, "asked", asked)
+    if existing:
+        return Submitted(existing[0], existing[1]["status"], existing=True)
+    _check_room(deps, client)
     try:
         target = deps.graph(provider).profile(account)
     except NotFound as error:
         hint = WHAT_TO_CHECK.get(provider, "check its name")
         raise NotFound(f"no account {account!r} at {provider}: {hint}") from error
     key = _key(provider, target.id, options)
-    existing = _recent(deps, key)
+    existing = _recent(deps, "key", key)
     if existing:
         return Submitted(existing[0], existing[1]["status"], existing=True)
-    active = [("client", "==", client), ("status", "in", ["queued", *RUNNING])]
-    if deps.store.count(names.ANALYSES, active) >= deps.settings.max_running_per_client:
-        raise TooBusy(
-            f"you have {deps.settings.max_running_per_client} analyses queued or running; "
-            "wait for one to finish"
-        )
     analysis = secrets.token_urlsafe(16).replace("_", "x").replace("-", "y")
     now = deps.clock.now()
     deps.store.create(
@@ -98,6 +99,7 @@ def submit(
         {
             "id": analysis,
             "key": key,
+            "asked": asked,
             "client": client,
             "callback_url": callback_url,
             "provider": provider,
@@ -152,8 +154,18 @@ def _key(provider: str, account_id: str, options: AnalysisOptions) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def _recent(deps: Deps, key: str) -> tuple[str, dict[str, Any]] | None:
-    matches = deps.store.query(names.ANALYSES, [("key", "==", key)], limit=20)
+def _check_room(deps: Deps, client: str) -> None:
+    active = [("client", "==", client), ("status", "in", ["queued", *RUNNING])]
+    if deps.store.count(names.ANALYSES, active) >= deps.settings.max_running_per_client:
+        raise TooBusy(
+            f"you have {deps.settings.max_running_per_client} analyses queued or running; "
+            "wait for one to finish"
+        )
+
+
+def _recent(deps: Deps, field: str, key: str) -> tuple[str, dict[str, Any]] | None:
+    """The newest analysis whose `field` is `key`, running or recently done."""
+    matches = deps.store.query(names.ANALYSES, [(field, "==", key)], limit=20)
     horizon = deps.clock.now() - deps.settings.recent_seconds
     usable = [
         (analysis, doc)
