@@ -23,12 +23,21 @@ class RetryLater(KindredError):
     """A passing failure (429, 5xx, timeout, garbled body): try the same step again later.
 
     `retry_at` is the epoch second the upstream named (a rate-limit reset), or None to let the
-    queue's backoff decide.
+    queue's backoff decide. `kind` is the `error` an HTTP answer names (503).
     """
+
+    kind = "upstream_unavailable"
 
     def __init__(self, message: str, retry_at: float | None = None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class StoreUnavailable(RetryLater):
+    """The job store (Firestore) did not answer in time or refused the connection; the message
+    names the operation and the document or collection. Retried as any RetryLater (HTTP 503)."""
+
+    kind = "store_unavailable"
 
 
 class FailedForGood(KindredError):

@@ -45,7 +45,7 @@ def from_error(error: KindredError) -> flask.Response:
     if isinstance(error, FailedForGood):
         return error_response(422, error.reason, str(error))
     if isinstance(error, RetryLater):
-        response = error_response(503, "upstream_unavailable", f"{error}; try again shortly")
+        response = error_response(503, error.kind, f"{error}; try again shortly")
         response.headers["Retry-After"] = "30"
         return response
     log.error("unmapped kindred error: %r", error)
