@@ -61,6 +61,7 @@ def deps(config: Settings | None = None) -> Deps:
             config.tasks_url,
             meter,
             config.service_account,
+            config.tasks_body_key,
         ),
         graph=lambda provider: BlueskyGraph(
             config.provider_url(provider),

@@ -36,6 +36,7 @@ class Settings:
     google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     upstream_timeout: float = 10.0  # seconds before an upstream call counts as failed
     api_keys: tuple[str, ...] = ()  # who may submit; none configured: nobody may
+    tasks_body_key: str = ""  # signs each task body (HMAC); only the functions hold it
     max_running_per_client: int = 3
     # Calls per second of each provider's queue: queue.yaml's rates (a test checks they agree).
     local_rate: float = 20.0
@@ -99,6 +100,7 @@ ENV: dict[str, str] = {
     "google_certs_url": "KINDRED_GOOGLE_CERTS_URL",
     "upstream_timeout": "KINDRED_UPSTREAM_TIMEOUT",
     "api_keys": "KINDRED_API_KEYS",
+    "tasks_body_key": "KINDRED_TASKS_BODY_KEY",
     "max_running_per_client": "KINDRED_MAX_RUNNING_PER_CLIENT",
     "local_rate": "KINDRED_LOCAL_RATE",
     "bluesky_rate": "KINDRED_BLUESKY_RATE",

@@ -20,6 +20,9 @@ from kindred_infra.queue_config import QueueSpec
 RUNTIME = "python311"
 SETTINGS = config.Settings()
 API_KEYS_SECRET = "kindred-api-keys"  # Secret Manager: the comma-separated keys that may submit
+# Secret Manager: the key every function signs the task bodies it enqueues with, and the tasks
+# function checks them with (decision 0005); all four enqueue, so all four hold it.
+TASKS_BODY_KEY_SECRET = "kindred-tasks-body-key"
 
 
 @dataclass(frozen=True)
@@ -102,16 +105,15 @@ def _function(target: Target, function: Function, env: str) -> Command:
         "--allow-unauthenticated" if function.trigger == "http" else "--no-allow-unauthenticated"
     )
     secrets = (
-        (f"--set-secrets={config.ENV['api_keys']}={API_KEYS_SECRET}:latest",)
-        if function.trigger == "http"
-        else ()
+        [f"{config.ENV['api_keys']}={API_KEYS_SECRET}:latest"] if function.trigger == "http" else []
     )
+    secrets.append(f"{config.ENV['tasks_body_key']}={TASKS_BODY_KEY_SECRET}:latest")
     return Command(("gcloud", "functions", "deploy", function.name, "--gen2",
                     f"--project={target.project}", f"--region={target.region}",
                     f"--runtime={RUNTIME}", f"--source={paths.FUNCTIONS_SOURCE}",
                     f"--entry-point={function.target}", "--trigger-http", access,
                     f"--service-account={target.service_account}",
-                    f"--set-env-vars={env}", *secrets))  # fmt: skip
+                    f"--set-env-vars={env}", f"--set-secrets={','.join(secrets)}"))  # fmt: skip
 
 
 def _invoker(target: Target, function: Function) -> Command:

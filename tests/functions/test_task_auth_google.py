@@ -18,12 +18,21 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
+from google.cloud import tasks_v2
+from support.fakes import World
 from support.functions import function_client
 
 from kindred import bootstrap
+from kindred.adapters.cloud_tasks import CloudTaskQueue
+from kindred.core import messages, task_signature
+from kindred.core.cost import Meter
+from kindred.core.options import AnalysisOptions
+from kindred.services.submit import submit
+from kindred.web import tasks
 
 TASKS_URL = "https://tasks-abc123-uc.a.run.app"
 ACCOUNT = "kindred-tasks@kindred-prod.iam.gserviceaccount.com"
+BODY_KEY = "body-key-0123456789"
 
 
 def key_and_certificate() -> tuple[bytes, bytes]:
@@ -80,8 +89,10 @@ def certs_url() -> Iterator[str]:
 
 @pytest.fixture
 def tasks_app(monkeypatch, certs_url):
-    """The tasks function as deployed: a service account, Google's certificates (here, ours)."""
+    """The tasks function as deployed: a service account, Google's certificates (here, ours),
+    the body key its enqueuers sign with."""
     monkeypatch.setenv("KINDRED_SERVICE_ACCOUNT", ACCOUNT)
+    monkeypatch.setenv("KINDRED_TASKS_BODY_KEY", BODY_KEY)
     monkeypatch.setenv("KINDRED_TASKS_URL", TASKS_URL)
     monkeypatch.setenv("KINDRED_GOOGLE_CERTS_URL", certs_url)
     bootstrap.settings.cache_clear()
@@ -105,8 +116,10 @@ def token(key: bytes = GOOGLE_KEY, **changes: object) -> str:
 
 def deliver(app, bearer: str | None):
     headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-    # An empty payload: accepted requests are refused as unreadable before any service is used.
-    return app.post("/follows", json={}, headers=headers)
+    # An empty payload, signed: accepted requests are refused as unreadable before any
+    # service is used.
+    headers[task_signature.HEADER] = task_signature.sign(BODY_KEY, "follows", "", b"{}")
+    return app.post("/follows", data=b"{}", content_type="application/json", headers=headers)
 
 
 def test_a_google_signed_token_for_our_account_and_url_is_accepted(tasks_app):
@@ -176,3 +189,107 @@ def test_a_genuinely_signed_but_malformed_token_is_a_401_never_a_500(tasks_app, 
     assert response.status_code == 401, (why, response.get_data()[:300])
     body = response.get_json()
     assert body["error"] == "unauthorized" and says in body["message"], body
+
+
+class RecordingTasksClient:
+    """Stands in for CloudTasksClient: keeps the tasks the real adapter builds."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tasks_v2.Task] = []
+
+    def create_task(self, parent: str, task: tasks_v2.Task) -> tasks_v2.Task:
+        self.tasks.append(task)
+        return task
+
+
+def enqueued_task(world: World, body_key: str = BODY_KEY) -> tasks_v2.Task:
+    """The first step of an analysis, enqueued by the real Cloud Tasks adapter with the key."""
+    submit(world.deps(), "a0", "local", AnalysisOptions())
+    name, step, payload = world.queue.pending.popleft()
+    client = RecordingTasksClient()
+    queue = CloudTaskQueue(client, "projects/p/locations/l", TASKS_URL, Meter(), ACCOUNT, body_key)  # type: ignore[arg-type]
+    assert queue.enqueue("upstream-local", name, messages.from_dict(step, payload), carry=False)
+    world.upstream_calls = 0  # what submit spent: the tests count what deliveries spend
+    return client.tasks[0]
+
+
+def deliver_task(app, task: tasks_v2.Task, bearer: str, body: bytes | None = None, **headers):
+    """What Cloud Tasks sends for the task (or, given body, the same request with another)."""
+    request = task.http_request
+    sent = {**dict(request.headers), "Authorization": f"Bearer {bearer}",
+            "X-CloudTasks-TaskName": task.name.rsplit("/", 1)[-1], **headers}  # fmt: skip
+    path = request.url.removeprefix(TASKS_URL)
+    return app.post(path, data=request.body if body is None else body, headers=sent)
+
+
+@pytest.fixture
+def world(monkeypatch) -> World:
+    world = World([(n, 0) for n in range(1, 8)])
+    monkeypatch.setattr(tasks.bootstrap, "deps", world.deps)
+    return world
+
+
+def test_a_genuine_task_with_its_token_runs_its_step(tasks_app, world):
+    task = enqueued_task(world)
+    assert task_signature.HEADER in task.http_request.headers
+    response = deliver_task(tasks_app, task, token())
+    assert response.status_code == 200 and response.get_json()["ok"] is True, response.get_json()
+    assert world.upstream_calls == 1
+
+
+def test_a_genuine_token_replayed_with_another_body_is_refused_every_time(tasks_app, world):
+    task, bearer = enqueued_task(world), token()
+    genuine = json.loads(task.http_request.body)
+    refused = 0
+    for n in range(20):
+        forged = {**genuine, "analysis": f"{genuine['analysis'][:-2]}{n:02d}"}
+        response = deliver_task(tasks_app, task, bearer, json.dumps(forged).encode())
+        refused += response.status_code == 401
+        assert "does not match" in response.get_json()["message"]
+    assert refused == 20 and world.upstream_calls == 0
+    assert deliver_task(tasks_app, task, bearer).status_code == 200  # the genuine body still runs
+
+
+@pytest.mark.parametrize(
+    ("why", "changes", "says"),
+    [
+        ("no signature", {task_signature.HEADER: ""}, "not signed"),
+        ("another task name", {"X-CloudTasks-TaskName": "another-task"}, "does not match"),
+        ("a signature of garbage", {task_signature.HEADER: "v1=\u00e9" * 3}, "does not match"),
+    ],
+)
+def test_a_body_signed_for_another_task_or_not_at_all_is_refused(
+    tasks_app, world, why, changes, says
+):
+    response = deliver_task(tasks_app, enqueued_task(world), token(), **changes)
+    assert response.status_code == 401, why
+    assert says in response.get_json()["message"] and world.upstream_calls == 0
+
+
+def test_a_body_signed_with_another_key_is_refused(tasks_app, world):
+    response = deliver_task(tasks_app, enqueued_task(world, "a stranger's key"), token())
+    assert response.status_code == 401 and world.upstream_calls == 0
+
+
+def test_a_body_signed_for_another_step_is_refused(tasks_app, world):
+    task = enqueued_task(world)
+    task.http_request.url = f"{TASKS_URL}/follows"
+    response = deliver_task(tasks_app, task, token())
+    assert response.status_code == 401 and "step 'follows'" in response.get_json()["message"]
+
+
+def test_with_tokens_checked_but_no_body_key_every_task_is_refused(tasks_app, world, monkeypatch):
+    monkeypatch.delenv("KINDRED_TASKS_BODY_KEY")
+    bootstrap.settings.cache_clear()
+    response = deliver_task(tasks_app, enqueued_task(world), token())
+    assert (
+        response.status_code == 401 and "KINDRED_TASKS_BODY_KEY" in response.get_json()["message"]
+    )
+
+
+@pytest.mark.parametrize("count", ["abc", "-1", "1e9", "\u0663", "9" * 50])
+def test_a_retry_count_header_that_is_no_count_is_read_as_zero_not_a_500(tasks_app, world, count):
+    response = deliver_task(
+        tasks_app, enqueued_task(world), token(), **{"X-CloudTasks-TaskRetryCount": count}
+    )
+    assert response.status_code == 200, response.get_data()[:300]

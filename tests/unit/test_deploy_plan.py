@@ -42,8 +42,9 @@ def test_every_function_of_the_catalog_is_deployed_gen2_from_the_functions_folde
         assert flags(argv)["source"] == str(paths.FUNCTIONS_SOURCE)
         assert flags(argv)["entry-point"] == function.target
         assert ("--allow-unauthenticated" in argv) == (function.trigger == "http")
-        has_keys = flags(argv).get("set-secrets", "").startswith("KINDRED_API_KEYS=")
-        assert has_keys == (function.trigger == "http")
+        secrets = dict(item.split("=", 1) for item in flags(argv)["set-secrets"].split(","))
+        assert ("KINDRED_API_KEYS" in secrets) == (function.trigger == "http")
+        assert secrets["KINDRED_TASKS_BODY_KEY"] == f"{deploy.TASKS_BODY_KEY_SECRET}:latest"
 
 
 def test_private_functions_answer_only_the_service_account():

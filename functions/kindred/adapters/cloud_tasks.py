@@ -1,4 +1,8 @@
-"""The TaskQueue on Cloud Tasks: HTTP tasks to the `tasks` function, named for idempotency."""
+"""The TaskQueue on Cloud Tasks: HTTP tasks to the `tasks` function, named for idempotency.
+
+Each body is signed with the functions' body key (`core.task_signature`), so the handler runs
+only bodies this code enqueued under that task name.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import tasks_v2
 from google.protobuf import duration_pb2, timestamp_pb2
 
+from kindred.core import task_signature
 from kindred.core.cost import Meter
 from kindred.core.messages import Message
 
@@ -22,12 +27,14 @@ class CloudTaskQueue:
         handler_url: str,
         meter: Meter,
         service_account: str | None = None,
+        body_key: str = "",
     ):
         self.client = client
         self.parent = parent  # projects/P/locations/L
         self.handler_url = handler_url.rstrip("/")
         self.meter = meter
         self.service_account = service_account
+        self.body_key = body_key  # empty: bodies go unsigned (the handler then checks none)
 
     def enqueue(
         self, queue: str, name: str, message: Message, at: float | None = None, carry: bool = True
@@ -36,11 +43,17 @@ class CloudTaskQueue:
         self.meter.tasks += 1  # counted as asked for, so a carrying body holds its own task
         if carry:
             message = message.with_cost(Meter.total([message.cost, self.meter.take()]))
+        body = json.dumps(message.to_dict(), separators=(",", ":")).encode()
+        headers = {"content-type": "application/json"}
+        if self.body_key:
+            headers[task_signature.HEADER] = task_signature.sign(
+                self.body_key, message.STEP, name, body
+            )
         request = tasks_v2.HttpRequest(
             url=f"{self.handler_url}/{message.STEP}",
             http_method=tasks_v2.HttpMethod.POST,
-            headers={"content-type": "application/json"},
-            body=json.dumps(message.to_dict(), separators=(",", ":")).encode(),
+            headers=headers,
+            body=body,
         )
         if self.service_account:
             request.oidc_token = tasks_v2.OidcToken(

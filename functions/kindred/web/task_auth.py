@@ -1,4 +1,5 @@
-"""Only the queue may run a pipeline step: each request must carry its signed token.
+"""Only the queue may run a pipeline step: each request must carry its signed token, and
+only a body that kindred enqueued: each carries its enqueuer's signature (`verify_task_body`).
 
 Cloud Tasks adds a Google OIDC token (RS256) for the configured service account, with the
 handler's URL as audience. Locally, the Cloud Tasks emulator signs the same claims with the
@@ -21,6 +22,7 @@ from typing import Any
 import flask
 
 from kindred.config import Settings
+from kindred.core import task_signature
 from kindred.core.errors import Unauthorized
 
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
@@ -45,6 +47,29 @@ def verify_task_request(request: flask.Request, settings: Settings) -> None:
         check_claims(claims, settings.tasks_url, settings.service_account, time.time())
     except BadToken as error:
         raise Unauthorized(f"task token refused: {error}") from error
+
+
+def verify_task_body(request: flask.Request, settings: Settings) -> None:
+    """Raises Unauthorized unless the body is signed for its step and task name with our key.
+
+    A token binds only audience and time, so a replayed one could carry any body: the body
+    key is what ties a body to the code that enqueued it (decision 0005).
+    """
+    key = settings.tasks_body_key
+    if not key:
+        if settings.service_account:  # tokens are checked, so bodies must be: fail closed
+            raise Unauthorized("task bodies cannot be checked: no KINDRED_TASKS_BODY_KEY is set")
+        return  # neither configured: only in-process tests run handlers this way
+    given = request.headers.get(task_signature.HEADER, "")
+    if not given:
+        raise Unauthorized(f"the task body is not signed (no {task_signature.HEADER} header)")
+    step, task = request.path.strip("/"), request.headers.get("X-CloudTasks-TaskName", "")
+    body = request.get_data()
+    if not task_signature.matches(key, step, task, body, given):
+        raise Unauthorized(
+            f"the body's signature does not match step {step[:40]!r}, task {task[:100]!r} "
+            f"and its {len(body)} bytes"
+        )
 
 
 def check_claims(claims: Mapping[str, Any], audience: str, email: str, now: float) -> None:

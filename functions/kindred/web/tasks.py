@@ -25,7 +25,7 @@ from kindred.core.timestamps import rfc3339
 from kindred.services import pipeline
 from kindred.services.retry import wait_for_window
 from kindred.web.responses import error_response, json_response, log
-from kindred.web.task_auth import verify_task_request
+from kindred.web.task_auth import verify_task_body, verify_task_request
 
 
 class RecentlyDone:
@@ -59,6 +59,7 @@ def handle(request: flask.Request) -> flask.Response:
     began = time.monotonic()
     try:
         verify_task_request(request, bootstrap.settings())
+        verify_task_body(request, bootstrap.settings())
     except Unauthorized as error:
         log.warning("refused a task request: %s", error)
         return error_response(401, "unauthorized", str(error))
@@ -75,7 +76,7 @@ def handle(request: flask.Request) -> flask.Response:
         )
         return json_response({"duplicate": task}, 200)
     deps = bootstrap.deps()
-    deps.attempt = int(request.headers.get("X-CloudTasks-TaskRetryCount", 0))
+    deps.attempt = _retry_count(request.headers.get("X-CloudTasks-TaskRetryCount", ""))
     report = StepReport(step, message.analysis, task, began, deps.meter, deps.attempt)
     try:
         pipeline.run(deps, message)
@@ -136,6 +137,11 @@ class StepReport:
                 "seconds": round(seconds, 3),
             },
         )
+
+
+def _retry_count(header: str) -> int:
+    """The queue's count of earlier attempts; 0 for anything but a small decimal number."""
+    return int(header) if header.isascii() and header.isdigit() and len(header) < 7 else 0
 
 
 def _count(n: int, thing: str) -> str:

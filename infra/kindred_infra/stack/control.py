@@ -77,7 +77,11 @@ def up(options: StackOptions) -> state.StackRecord:
         raise StackRunning(f"the local stack already runs ({state.state_file(options.home)})")
     state.forget(options.home)
     ensure_firestore_emulator()
-    options = replace(options, api_key=options.api_key or api_key(options.home))
+    options = replace(
+        options,
+        api_key=options.api_key or api_key(options.home),
+        tasks_body_key=options.tasks_body_key or api_key(options.home, "tasks_body_key"),
+    )
     oidc.ensure_key_file(tasks_signing_key(options.home))  # the tasks emulator signs with it
     began = time.monotonic()
     specs = plan(options)

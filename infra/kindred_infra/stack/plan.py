@@ -64,6 +64,7 @@ class StackOptions:
     slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
     function_workers: int = 1  # processes per function (functions-framework's WORKERS)
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
+    tasks_body_key: str = ""  # signs task bodies; `kindred up` makes it; only functions get it
     service_account: str = "kindred-tasks@kindred-local.iam.gserviceaccount.com"
 
     @property
@@ -237,7 +238,8 @@ def plan(options: StackOptions) -> list[PartSpec]:
             port=ports.graph,
         ),
     ]
-    env = stack_env(options)
+    # The body key reaches the functions only: stack.env, which clients source, goes without.
+    env = {**stack_env(options), **config.to_env(tasks_body_key=options.tasks_body_key or None)}
     for offset, function in enumerate(FUNCTIONS):
         port = ports.functions + offset
         parts.append(
