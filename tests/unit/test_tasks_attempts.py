@@ -35,7 +35,19 @@ def test_failures_are_counted_and_retried_with_backoff_then_dropped() -> None:
     assert result.dropped
     assert task.dispatch_count == task.response_count == 3
     assert task.first_attempt.dispatch_time.timestamp() == pytest.approx(100.0)
+    # The reference: first_attempt carries only dispatch_time (no schedule_time, no response)
+    assert not tasks_v2.Task.pb(task).first_attempt.HasField("schedule_time")
     assert task.last_attempt.response_status.message == "HTTP 500"
+    # 5xx answers are responses (response_count) but no executions (the delivery header)
+    assert tasks_v2.Task.pb(task).http_request.headers.get(tasks.EXECUTIONS, "0") == "0"
+
+
+def test_only_responses_other_than_5xx_count_as_executions() -> None:
+    task, now = fresh_task(), 100.0
+    for status in (503, 404, 500, 429):
+        task = attempts.settle(Attempt(task, POLICY, True), Outcome(status), now, now).task
+    assert task.response_count == 4
+    assert tasks_v2.Task.pb(task).http_request.headers[tasks.EXECUTIONS] == "2"
 
 
 def test_a_connection_error_is_an_attempt_without_a_response() -> None:

@@ -95,14 +95,15 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 def test_a_failing_task_is_retried_with_counts_then_succeeds(tmp_path, store, start) -> None:
     add_queue(store)
-    sender = FakeSender(500, 503, 200)
+    sender = FakeSender(500, 404, 503, 200)
     name = add_task(store, "t")
     start(sender)
-    wait_until(lambda: len(read_dispatches(tmp_path)) == 3)
+    wait_until(lambda: len(read_dispatches(tmp_path)) == 4)
     retries = [r.headers["X-CloudTasks-TaskRetryCount"] for r in sender.requests]
     executions = [r.headers["X-CloudTasks-TaskExecutionCount"] for r in sender.requests]
-    assert retries == executions == ["0", "1", "2"]
-    assert [d.status for d in read_dispatches(tmp_path)] == [500, 503, 200]
+    # Every attempt counts as a retry; only a response other than 5xx as an execution.
+    assert retries == ["0", "1", "2", "3"] and executions == ["0", "0", "1", "1"]
+    assert [d.status for d in read_dispatches(tmp_path)] == [500, 404, 503, 200]
     assert store.get_task(name) is None
 
 

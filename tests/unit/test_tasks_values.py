@@ -161,6 +161,7 @@ def test_the_request_carries_cloud_tasks_headers() -> None:
     given.http_request.http_method = tasks_v2.HttpMethod.PUT
     task = tasks.prepare_new(QUEUE, given, NOW)
     task.dispatch_count, task.response_count = 3, 2
+    task.http_request.headers[tasks.EXECUTIONS] = "1"  # of the 2 responses, 1 was not a 5xx
     request = delivery.request_for(task)
     assert request.method == "PUT" and request.body == b"{}" and request.timeout == 600
     assert request.headers == {
@@ -170,11 +171,36 @@ def test_the_request_carries_cloud_tasks_headers() -> None:
         "X-CloudTasks-QueueName": "q",
         "X-CloudTasks-TaskName": "t-1",
         "X-CloudTasks-TaskRetryCount": "3",
-        "X-CloudTasks-TaskExecutionCount": "2",
+        "X-CloudTasks-TaskExecutionCount": "1",
         "X-CloudTasks-TaskETA": f"{NOW:.6f}",
     }
 
 
-def test_a_body_without_a_content_type_is_sent_as_octet_stream() -> None:
+def test_a_body_without_a_content_type_is_sent_without_one() -> None:
+    # The reference: Cloud Tasks sets no Content-Type of its own (it was octet-stream here).
     request = delivery.request_for(tasks.prepare_new(QUEUE, http_task(), NOW))
-    assert request.headers["Content-Type"] == "application/octet-stream"
+    assert request.body == b"{}"
+    assert not any(key.lower() == "content-type" for key in request.headers), request.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE", "OPTIONS"])
+def test_a_body_on_a_method_that_takes_none_is_an_invalid_argument(method) -> None:
+    # The reference: a body is allowed only for POST, PUT and PATCH; otherwise InvalidArgument.
+    given = http_task()
+    given.http_request.http_method = tasks_v2.HttpMethod[method]
+    with pytest.raises(InvalidArgument, match=f"a {method} task may not have one"):
+        tasks.prepare_new(QUEUE, given, NOW)
+    given.http_request.body = b""
+    assert (
+        tasks.prepare_new(QUEUE, given, NOW).http_request.http_method
+        == given.http_request.http_method
+    )
+
+
+def test_the_execution_count_is_neither_settable_at_create_nor_shown() -> None:
+    given = http_task()
+    given.http_request.headers = {tasks.EXECUTIONS: "7"}
+    task = tasks.prepare_new(QUEUE, given, NOW)
+    assert delivery.request_for(task).headers["X-CloudTasks-TaskExecutionCount"] == "0"
+    task.http_request.headers[tasks.EXECUTIONS] = "2"
+    assert tasks.EXECUTIONS not in tasks.view(task, tasks_v2.Task.View.FULL).http_request.headers

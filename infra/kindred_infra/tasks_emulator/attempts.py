@@ -10,6 +10,7 @@ from google.cloud import tasks_v2
 from . import names, times
 from .backoff import RetryPolicy
 from .delivery import Outcome
+from .tasks import EXECUTIONS
 
 # HTTP status -> google.rpc.Code, for Task.last_attempt.response_status
 _RPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 409: 10, 429: 8, 499: 1, 501: 12, 503: 14, 504: 4}
@@ -63,14 +64,16 @@ def recorded(task: tasks_v2.Task, outcome: Outcome, started: float, ended: float
     task_pb = tasks_v2.Task.pb(updated)
     task_pb.dispatch_count += 1
     task_pb.response_count += int(outcome.responded)
+    if outcome.responded and outcome.status is not None and outcome.status < 500:
+        executions = int(task_pb.http_request.headers.get(EXECUTIONS, "0")) + 1
+        task_pb.http_request.headers[EXECUTIONS] = str(executions)
     record = tasks_v2.Attempt.pb(tasks_v2.Attempt())
     record.schedule_time.CopyFrom(task_pb.schedule_time)
     times.set_time(record.dispatch_time, started)
     times.set_time(record.response_time, ended)
     record.response_status.code = rpc_code(outcome)
     record.response_status.message = outcome.error or f"HTTP {outcome.status}"
-    if not task_pb.HasField("first_attempt"):
-        task_pb.first_attempt.schedule_time.CopyFrom(task_pb.schedule_time)
+    if not task_pb.HasField("first_attempt"):  # Cloud Tasks fills only its dispatch_time
         task_pb.first_attempt.dispatch_time.CopyFrom(record.dispatch_time)
     task_pb.last_attempt.CopyFrom(record)
     return updated

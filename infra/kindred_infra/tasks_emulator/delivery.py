@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from google.cloud import tasks_v2
 
 from . import names, times
+from .tasks import EXECUTIONS
 
 USER_AGENT = "Google-Cloud-Tasks"
 Signer = Callable[[str, str], str]  # (audience, service account email) -> a signed token
@@ -60,15 +61,14 @@ def request_for(task: tasks_v2.Task, sign: Signer | None = None) -> Request:
         for key, value in spec.headers.items()
         if key.lower() not in _OWN and not key.lower().startswith("x-cloudtasks-")
     }
-    if spec.body and not any(key.lower() == "content-type" for key in headers):
-        headers["Content-Type"] = "application/octet-stream"
     headers.update(
         {
             "User-Agent": USER_AGENT,
             "X-CloudTasks-QueueName": names.short(names.queue_of(task.name)),
             "X-CloudTasks-TaskName": names.short(task.name),
             "X-CloudTasks-TaskRetryCount": str(task_pb.dispatch_count),
-            "X-CloudTasks-TaskExecutionCount": str(task_pb.response_count),
+            # Responses other than 5xx only, as Cloud Tasks counts them (not response_count).
+            "X-CloudTasks-TaskExecutionCount": spec.headers.get(EXECUTIONS, "0"),
             "X-CloudTasks-TaskETA": f"{times.seconds(task_pb.schedule_time):.6f}",
         }
     )

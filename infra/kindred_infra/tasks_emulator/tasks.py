@@ -15,13 +15,19 @@ DEFAULT_DEADLINE = 600.0  # HTTP tasks: 10 minutes
 MIN_DEADLINE, MAX_DEADLINE = 15.0, 1800.0
 MAX_SCHEDULE_AHEAD = 30 * 86400.0
 MAX_TASK_BYTES = 1024 * 1024
+# A body is allowed only with these methods; Cloud Tasks answers InvalidArgument otherwise.
+BODY_METHODS = {tasks_v2.HttpMethod.POST, tasks_v2.HttpMethod.PUT, tasks_v2.HttpMethod.PATCH}
+# The task's count of non-5xx responses (X-CloudTasks-TaskExecutionCount), kept with the stored
+# task as a header of its own: never delivered (X-CloudTasks-* are the service's), never shown.
+EXECUTIONS = "x-cloudtasks-emulator-executions"
 
 
 def prepare_new(parent: str, task: tasks_v2.Task, now: float) -> tasks_v2.Task:
     """The task CreateTask stores: named, scheduled, deadline set, output fields cleared.
 
     Raises InvalidArgument for a name outside the queue, a missing or non-HTTP target, a bad
-    URL, a schedule over 30 days ahead or a task over 1 MiB.
+    URL, a body with a method other than POST, PUT or PATCH, a schedule over 30 days ahead or
+    a task over 1 MiB.
     """
     names.queue(parent)
     name = task.name or f"{parent}/tasks/{names.new_task_id()}"
@@ -53,6 +59,7 @@ def view(task: tasks_v2.Task, requested: int) -> tasks_v2.Task:
     else:
         shown.view = tasks_v2.Task.View.BASIC
         tasks_v2.Task.pb(shown).http_request.ClearField("body")
+    tasks_v2.Task.pb(shown).http_request.headers.pop(EXECUTIONS, None)
     return shown
 
 
@@ -67,6 +74,10 @@ def _http_request(task: tasks_v2.Task) -> tasks_v2.HttpRequest:
         raise InvalidArgument(f"http_request.url {request.url!r} is not an http(s) URL")
     if request.http_method == tasks_v2.HttpMethod.HTTP_METHOD_UNSPECIFIED:
         request.http_method = tasks_v2.HttpMethod.POST
+    if request.body and request.http_method not in BODY_METHODS:
+        method = tasks_v2.HttpMethod(request.http_method).name
+        raise InvalidArgument(f"http_request has a body; a {method} task may not have one")
+    tasks_v2.HttpRequest.pb(request).headers.pop(EXECUTIONS, None)
     return request
 
 
