@@ -7,13 +7,28 @@ from __future__ import annotations
 
 import flask
 import functions_framework
+from werkzeug.exceptions import HTTPException
 
 from kindred import bootstrap, logs
 from kindred.services.submit import start_queued
 from kindred.services.sweep import sweep
 from kindred.web import api as api_routes
 from kindred.web import tasks as task_steps
-from kindred.web.responses import json_response
+from kindred.web.responses import error_response, json_response
+
+
+def answer_json(error: HTTPException) -> flask.Response:
+    """What Flask answers before any function runs (a path with a newline in it), in JSON."""
+    request = flask.request
+    if error.code == 404:
+        return error_response(404, "not_found", f"no route for {request.method} {request.path!r}")
+    word = error.name.lower().replace(" ", "_")
+    return error_response(error.code or 500, word, error.description or error.name)
+
+
+functions_framework.errorhandler(HTTPException)(answer_json)  # on the app loading this module
+if flask.has_app_context():  # functions-framework loads this module inside its app's context
+    flask.current_app.url_map.merge_slashes = False  # `//x` reaches the function, not a 308
 
 
 @functions_framework.http

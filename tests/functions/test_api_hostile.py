@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from support.fakes import World
 
 from kindred.adapters import webhook
+from kindred.services import submit
 from kindred.web import api
 
 
@@ -80,3 +83,43 @@ def test_a_body_that_is_no_bounded_json_object_is_a_json_400(api_client, world, 
     assert response.status_code == 400 and response.is_json
     assert words in response.get_json()["message"]
     assert not world.store.docs
+
+
+def test_a_path_flask_cannot_route_is_a_json_404(api_client):
+    newline = api_client.get("/analyses/abc%0Adef")
+    assert newline.status_code == 404 and newline.get_json()["error"] == "not_found"
+    for path in ("//", "//analyses", "/analyses//results"):
+        response = api_client.get("/", environ_overrides={"PATH_INFO": path})
+        assert response.status_code in (404, 405) and response.is_json, path  # no redirect
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("DELETE", "/analyses", "POST"), ("PUT", "/analyses/x/results", "GET, HEAD")],
+)
+def test_a_405_says_what_is_allowed(api_client, method, path, allowed):
+    response = api_client.open(path, method=method)
+    assert response.status_code == 405 and response.is_json
+    assert response.headers["Allow"] == allowed
+
+
+def test_the_documented_patterns_are_the_ones_the_code_checks():
+    document = json.loads(api.OPENAPI.read_text())
+    submission = document["components"]["schemas"]["Submission"]["properties"]
+    assert submission["account"]["pattern"] == submit.ACCOUNT.pattern
+    assert submission["callback_url"]["pattern"] == submit.CALLBACK_URL.pattern
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"account": "s"}, 404),  # schema-valid: no such account, not a 400
+        ({"account": " a2"}, 400),  # what the pattern refuses, the code refuses
+        ({"account": "a2\n"}, 400),
+        ({"account": "a2", "callback_url": "http://10.0.0.1/"}, 400),
+        ({"account": "a2", "options": {"top_candidates": 10}}, 202),  # results cut to 10
+    ],
+)
+def test_the_code_takes_what_the_schema_takes(api_client, world, body, status):
+    response = api_client.post("/analyses", json=body)
+    assert response.status_code == status, response.get_json()

@@ -19,8 +19,16 @@ from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
 RUNNING = ("followers", "follows", "aggregating", "profiles", "ranking")
-# A handle (alice.bsky.social), a DID (did:plc:...), with an optional leading @.
+# A handle (alice.bsky.social), a DID (did:plc:...), with an optional leading @. The OpenAPI
+# document's Submission gives both patterns as they are here (a test holds them equal).
 ACCOUNT = re.compile(r"^@?(did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$")
+# An http(s) URL of a domain name (ASCII; an IDN in its xn-- form), a port, printable ASCII after.
+# Whether the host resolves to public addresses only is netguard's to say, at submit.
+CALLBACK_URL = re.compile(
+    r"^https?://([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)+[A-Za-z]{2,63}"
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+    r"([/?#][!-~]*)?$"
+)
 
 
 WHAT_TO_CHECK = {
@@ -48,16 +56,37 @@ def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, Anal
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}", unknown[0])
     account = body.get("account")
-    if not isinstance(account, str) or not ACCOUNT.match(account.strip()):
+    if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
         raise InvalidInput(
-            f"account must be a handle (name.example.com) or a DID, not {account!r}", "account"
+            f"account must be a handle (name.example.com) or a DID, not {str(account)[:80]!r}",
+            "account",
+        )
+    callback = body.get("callback_url")
+    if callback is not None and not (
+        isinstance(callback, str) and CALLBACK_URL.fullmatch(callback)
+    ):
+        raise InvalidInput(
+            f"callback_url must be an http(s) URL of a domain name, not {str(callback)[:80]!r}",
+            "callback_url",
         )
     provider = body.get("provider", "local")
     if provider not in providers:
         raise InvalidInput(
             f"unknown provider {provider!r}; known: {', '.join(providers)}", "provider"
         )
-    return account.strip().lstrip("@"), provider, parse_options(body.get("options"))
+    return account.lstrip("@"), provider, parse_options(_fitted(body.get("options")))
+
+
+def _fitted(raw: Any) -> Any:
+    """Options with `results` cut to `top_candidates` (a result lists scored candidates only):
+    the OpenAPI document cannot say that one bound depends on another, so more is no error."""
+    if not isinstance(raw, dict):
+        return raw
+    results = raw.get("results", AnalysisOptions().results)
+    top = raw.get("top_candidates", AnalysisOptions().top_candidates)
+    if type(results) is int and type(top) is int and results > top >= 1:
+        return {**raw, "results": top}
+    return raw
 
 
 def submit(

@@ -9,7 +9,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as NoRoute
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RoutingException, Rule
 
 from kindred import __version__, bootstrap
 from kindred.core.errors import InvalidInput, KindredError
@@ -31,17 +31,21 @@ ROUTES = Map(
         Rule("/analyses/<analysis>/results", endpoint="results", methods=["GET"]),
     ],
     strict_slashes=False,
+    merge_slashes=False,
 )
 
 
 def handle(request: flask.Request) -> flask.Response:
     try:
         endpoint, args = ROUTES.bind("", path_info=request.path).match(method=request.method)
-    except MethodNotAllowed:
-        return error_response(
+    except MethodNotAllowed as error:
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        response = error_response(
             405, "method_not_allowed", f"{request.method} is not allowed on {request.path}"
         )
-    except NoRoute:
+        response.headers["Allow"] = allowed
+        return response
+    except (NoRoute, RoutingException):  # RoutingException: a redirect, which the API never is
         return error_response(404, "not_found", f"no route for {request.method} {request.path}")
     try:
         return ENDPOINTS[endpoint](request, **args)
