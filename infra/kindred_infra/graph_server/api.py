@@ -14,6 +14,8 @@ from typing import Any
 from kindred_infra.graph_server.cursor import BadCursor, decode_cursor, encode_cursor
 from kindred_infra.graph_server.graph import Graph
 from kindred_infra.graph_server.identity import Identity, is_actor_syntax
+from kindred_infra.graph_server.images import ImageMaker
+from kindred_infra.graph_server.media import FILTERS, Media, MediaError, RawBlob
 from kindred_infra.graph_server.profiles import ProfileMaker, avatar_svg
 
 Params = Mapping[str, Sequence[str]]
@@ -23,7 +25,10 @@ GET_FOLLOWERS = "app.bsky.graph.getFollowers"
 GET_FOLLOWS = "app.bsky.graph.getFollows"
 GET_PROFILE = "app.bsky.actor.getProfile"
 GET_PROFILES = "app.bsky.actor.getProfiles"
+GET_AUTHOR_FEED = "app.bsky.feed.getAuthorFeed"
+GET_BLOB = "com.atproto.sync.getBlob"  # a PDS method: its own rate limit (service.py)
 METHODS = (GET_FOLLOWERS, GET_FOLLOWS, GET_PROFILE, GET_PROFILES)
+MEDIA_METHODS = (GET_AUTHOR_FEED, GET_BLOB)  # with --media only
 DEFAULT_LIMIT, MAX_LIMIT, MAX_PROFILES = 50, 100, 25
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 
@@ -44,19 +49,25 @@ def invalid(message: str) -> XrpcError:
 
 
 class GraphApi:
-    """Answers the four AppView methods from a graph; raises XrpcError for bad requests."""
+    """Answers the four AppView methods from a graph, and with `images` (--media) the author
+    feed and getBlob; raises XrpcError for bad requests."""
 
-    def __init__(self, graph: Graph, identity: Identity) -> None:
+    def __init__(self, graph: Graph, identity: Identity, images: ImageMaker | None = None) -> None:
         self.graph, self.identity = graph, identity
         self.profiles = ProfileMaker(identity)
-        self._methods: dict[str, Callable[[Params, str], Response]] = {
+        self.media = None if images is None else Media(graph, identity, self.profiles, images)
+        self._methods: dict[str, Callable[[Params, str], Response | RawBlob]] = {
             GET_FOLLOWERS: self.get_followers,
             GET_FOLLOWS: self.get_follows,
             GET_PROFILE: self.get_profile,
             GET_PROFILES: self.get_profiles,
         }
+        if self.media is not None:
+            self._methods[GET_AUTHOR_FEED] = self.get_author_feed
+            self._methods[GET_BLOB] = self.get_blob
+        self.methods = tuple(self._methods)
 
-    def call(self, method: str, params: Params, base_url: str) -> Response:
+    def call(self, method: str, params: Params, base_url: str) -> Response | RawBlob:
         """Run one method; raises XrpcError (404 MethodNotImplemented for unknown methods)."""
         handler = self._methods.get(method)
         if handler is None:
@@ -86,6 +97,31 @@ class GraphApi:
         indices = [self._index(_actor(a, f"actors/{i}")) for i, a in enumerate(actors)]
         found = dict.fromkeys(i for i in indices if i is not None)  # dedupe, keep order
         return {"profiles": [self._detailed(i, base_url) for i in found]}
+
+    def get_author_feed(self, params: Params, base_url: str) -> Response:
+        assert self.media is not None
+        actor = _actor(_required(params, "actor"), "actor")
+        limit = _limit(params)
+        filter_ = _first(params, "filter") or FILTERS[0]
+        if filter_ not in FILTERS:
+            raise invalid(f"Error: filter must be one of {', '.join(FILTERS)}")
+        index = self._index(actor)
+        if index is None:
+            raise invalid("Profile not found")
+        try:
+            return self.media.author_feed(index, filter_, limit, _first(params, "cursor"), base_url)
+        except BadCursor as exc:
+            raise invalid(str(exc)) from exc
+
+    def get_blob(self, params: Params, base_url: str) -> RawBlob:
+        assert self.media is not None
+        did, cid = _required(params, "did"), _required(params, "cid")
+        if not (did.startswith("did:") and is_actor_syntax(did)):
+            raise invalid("Error: did must be a valid did")
+        try:
+            return self.media.blob(did, cid)
+        except MediaError as exc:
+            raise XrpcError(exc.status, exc.error, exc.message) from exc
 
     def avatar(self, did: str) -> bytes | None:
         """The SVG avatar of an account given by DID, or None when there is no such account."""

@@ -18,6 +18,7 @@ from kindred_infra.graph_server.api import GraphApi
 from kindred_infra.graph_server.config import ServerConfig, parse_config
 from kindred_infra.graph_server.graph import EdgeListError, load_graph
 from kindred_infra.graph_server.identity import Identity
+from kindred_infra.graph_server.images import ImageMaker
 from kindred_infra.graph_server.ratelimit import FixedWindowLimiter
 from kindred_infra.graph_server.server import start_server
 from kindred_infra.graph_server.service import GraphService
@@ -27,13 +28,18 @@ def build_service(config: ServerConfig) -> GraphService:
     """Load the graph and wire the service; raises EdgeListError or OSError."""
     started = time.perf_counter()
     graph = load_graph(config.graph_path)
+    images = ImageMaker.build(config.image_bytes) if config.media else None
     seconds = round(time.perf_counter() - started, 2)
     _release_free_memory()
+    info: dict[str, object] = {"path": str(config.graph_path), "load_seconds": seconds}
+    if images is not None:
+        info.update(media=True, image_bytes=config.image_bytes, bases_bytes=images.memory_bytes)
     return GraphService(
-        api=GraphApi(graph, Identity(config.graph_name)),
+        api=GraphApi(graph, Identity(config.graph_name), images),
         limiter=FixedWindowLimiter(config.rate),
         faults=config.faults,
-        info={"path": str(config.graph_path), "load_seconds": seconds},
+        info=info,
+        blob_limiter=FixedWindowLimiter(config.blob_rate),
     )
 
 

@@ -17,6 +17,8 @@ from kindred_infra.graph_server.identity import dataset_name_from, is_dataset_na
 from kindred_infra.graph_server.ratelimit import RatePolicy
 
 GRAPH_PATH_ENV = "KINDRED_GRAPH_PATH"
+MIN_IMAGE_BYTES, MAX_IMAGE_BYTES = 2_000, 2_000_000
+PDS_RATE = RatePolicy(3000, 300)
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class ServerConfig:
     graph_name: str
     rate: RatePolicy
     faults: FaultPlan
+    media: bool = False  # posts, images and getBlob (docs/decisions/0006-local-media.md)
+    image_bytes: int = 200_000
+    blob_rate: RatePolicy = PDS_RATE  # Bluesky's PDS: 3,000 per 5 min per address
 
 
 def default_graph_path(environ: Mapping[str, str]) -> Path:
@@ -48,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--fault-kinds", default=",".join(KINDS))
     parser.add_argument("--slow-seconds", type=float, default=15.0)
+    parser.add_argument("--media", action="store_true", help="serve posts, images and getBlob")
+    parser.add_argument(
+        "--image-bytes", type=int, default=200_000, help="typical image size (2000-2000000)"
+    )
+    parser.add_argument("--blob-rate-limit", default="3000/300", help="getBlob's own limit")
     return parser
 
 
@@ -67,6 +77,12 @@ def parse_config(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Serv
             seed=args.fault_seed,
             slow_seconds=args.slow_seconds,
         )
+        blob_rate = RatePolicy.parse(args.blob_rate_limit)
     except ValueError as exc:
         parser.error(str(exc))
-    return ServerConfig(args.host, args.port, graph_path, name, rate, faults)
+    if not MIN_IMAGE_BYTES <= args.image_bytes <= MAX_IMAGE_BYTES:
+        parser.error(f"--image-bytes {args.image_bytes} is outside 2000..2000000 (Bluesky's max)")
+    return ServerConfig(
+        args.host, args.port, graph_path, name, rate, faults,
+        args.media, args.image_bytes, blob_rate,
+    )  # fmt: skip

@@ -21,6 +21,9 @@ from kindred_infra.graph_server.service import NOT_FOUND, GraphService, Reply, j
 
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _AVATAR = re.compile(r"/avatar/(did:[A-Za-z0-9._:%-]+)\.svg")
+_IMAGE = re.compile(
+    r"/img/feed_(?:thumbnail|fullsize)/plain/(did:[A-Za-z0-9._:%-]+)/(b[a-z2-7]+)@\w+"
+)
 WRONG_METHOD = "Incorrect HTTP method (POST) expected GET"
 INTERNAL_ERROR = {"error": "InternalServerError", "message": "Internal Server Error"}
 
@@ -70,6 +73,8 @@ class GraphHandler(BaseHTTPRequestHandler):
             return service.stats_reply()
         if match := _AVATAR.fullmatch(url.path):
             return service.avatar(unquote(match.group(1)))
+        if match := _IMAGE.fullmatch(url.path):
+            return service.image(unquote(match.group(1)), match.group(2))
         return json_reply(404, NOT_FOUND)
 
     def do_POST(self) -> None:

@@ -8,10 +8,10 @@ a `slow` fault is a `delay` on the reply, and only the handler actually sleeps.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kindred_infra.graph_server.api import METHODS, GraphApi, Params, XrpcError
+from kindred_infra.graph_server.api import GET_BLOB, GraphApi, Params, XrpcError
 from kindred_infra.graph_server.faults import (
     AttemptCounter,
     Fault,
@@ -19,7 +19,8 @@ from kindred_infra.graph_server.faults import (
     malformed,
     server_error,
 )
-from kindred_infra.graph_server.ratelimit import FixedWindowLimiter, RateDecision
+from kindred_infra.graph_server.media import MediaError, RawBlob
+from kindred_infra.graph_server.ratelimit import FixedWindowLimiter, RateDecision, RatePolicy
 from kindred_infra.graph_server.stats import Stats
 
 JSON = "application/json; charset=utf-8"
@@ -56,17 +57,22 @@ class GraphService:
     stats: Stats = field(default_factory=Stats)
     attempts: AttemptCounter = field(default_factory=AttemptCounter)
     info: dict[str, Any] = field(default_factory=dict)  # extra fields for /_health
+    # getBlob's host (the PDS) counts its own window, as Bluesky's PDS does (3000/300).
+    blob_limiter: FixedWindowLimiter = field(
+        default_factory=lambda: FixedWindowLimiter(RatePolicy(0))
+    )
 
     def xrpc(self, method: str, params: Params, client: str, base_url: str, now: float) -> Reply:
         """Answer `GET /xrpc/<method>` for a client address at time `now`."""
-        self.stats.request(method if method in METHODS else "unknown")
-        decision = self.limiter.hit(client, now)
+        self.stats.request(method if method in self.api.methods else "unknown")
+        limiter = self.blob_limiter if method == GET_BLOB else self.limiter
+        decision = limiter.hit(client, now)
         if decision is not None and not decision.allowed:
             return self._throttled(decision)
         headers = decision.headers() if decision else {}
         fault = self._draw(method, params)
         if fault is not None and fault.kind == "429":
-            return self._throttled(self.limiter.penalise(client, int(fault.seconds), now))
+            return self._throttled(limiter.penalise(client, int(fault.seconds), now))
         if fault is not None and fault.kind == "5xx":
             self.stats.injected()
             status, content_type, body = server_error(fault)
@@ -74,10 +80,10 @@ class GraphService:
         reply = self._answer(method, params, base_url, headers)
         if fault is not None and fault.kind == "malformed":
             self.stats.injected()
-            return Reply(200, malformed(fault, reply.body), JSON, headers)
+            return Reply(200, malformed(fault, reply.body), reply.content_type, reply.headers)
         if fault is not None and fault.kind == "slow":
             self.stats.injected()
-            return Reply(reply.status, reply.body, JSON, headers, delay=fault.seconds)
+            return replace(reply, delay=fault.seconds)
         return reply
 
     def health(self) -> Reply:
@@ -100,17 +106,33 @@ class GraphService:
             return json_reply(404, NOT_FOUND)
         return Reply(200, svg, "image/svg+xml", {"Cache-Control": "public, max-age=86400"})
 
+    def image(self, did: str, cid: str) -> Reply:
+        """The CDN's `/img/<preset>/plain/<did>/<cid>@<ext>`: the original bytes, no limit."""
+        if self.api.media is None:
+            return json_reply(404, NOT_FOUND)
+        try:
+            blob = self.api.media.blob(did, cid)
+        except MediaError:
+            return json_reply(404, NOT_FOUND)
+        return Reply(200, blob.data, blob.mime, {"Cache-Control": "public, max-age=86400"})
+
     def _answer(self, method: str, params: Params, base_url: str, headers: dict[str, str]) -> Reply:
         try:
-            return json_reply(200, self.api.call(method, params, base_url), headers)
+            answer = self.api.call(method, params, base_url)
         except XrpcError as exc:
             return json_reply(exc.status, exc.body(), headers)
+        if isinstance(answer, RawBlob):
+            disposition = {"content-disposition": "attachment", "x-content-type-options": "nosniff"}
+            return Reply(200, answer.data, answer.mime, {**headers, **disposition})
+        return json_reply(200, answer, headers)
 
     def _draw(self, method: str, params: Params) -> Fault | None:
-        if not self.faults.enabled or method not in METHODS:
+        if not self.faults.enabled or method not in self.api.methods:
             return None
-        actor = ",".join(params.get("actors", ())) or _first(params, "actor")
-        cursor = _first(params, "cursor")
+        actor = (
+            ",".join(params.get("actors", ())) or _first(params, "actor") or _first(params, "did")
+        )
+        cursor = _first(params, "cursor") or _first(params, "cid")
         attempt = self.attempts.next((method, actor, cursor))
         return self.faults.decide(method, actor, cursor, attempt)
 
