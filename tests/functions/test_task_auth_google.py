@@ -5,7 +5,6 @@ publishes a certificate made here, so the real google-auth verification runs end
 from __future__ import annotations
 
 import base64
-import datetime
 import http.server
 import json
 import threading
@@ -13,10 +12,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 from google.cloud import tasks_v2
 from support.fakes import World
@@ -29,6 +24,7 @@ from kindred.core.cost import Meter
 from kindred.core.options import AnalysisOptions
 from kindred.services.submit import submit
 from kindred.web import tasks
+from kindred_infra.tasks_emulator import oidc
 
 TASKS_URL = "https://tasks-abc123-uc.a.run.app"
 ACCOUNT = "kindred-tasks@kindred-prod.iam.gserviceaccount.com"
@@ -36,25 +32,7 @@ BODY_KEY = "body-key-0123456789"
 
 
 def key_and_certificate() -> tuple[bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test signer")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return private, certificate.public_bytes(serialization.Encoding.PEM)
+    return oidc.new_key_and_certificate("test signer", days=1)
 
 
 GOOGLE_KEY, GOOGLE_CERT = key_and_certificate()

@@ -79,14 +79,17 @@ def ensure_key_file(path: Path) -> Path:
     partial = path.with_name(path.name + ".partial")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:
-        file.write(_new_key_and_certificate())
+        file.write(b"".join(new_key_and_certificate()))
     partial.replace(path)
     return path
 
 
-def _new_key_and_certificate() -> bytes:
+def new_key_and_certificate(
+    common_name: str = "kindred local Cloud Tasks", days: int = CERTIFICATE_DAYS
+) -> tuple[bytes, bytes]:
+    """A new RSA key and its self-signed certificate, both PEM."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kindred local Cloud Tasks")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -95,7 +98,7 @@ def _new_key_and_certificate() -> bytes:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=CERTIFICATE_DAYS))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .sign(key, hashes.SHA256())
     )
     private = key.private_bytes(
@@ -103,7 +106,7 @@ def _new_key_and_certificate() -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return private + certificate.public_bytes(serialization.Encoding.PEM)
+    return private, certificate.public_bytes(serialization.Encoding.PEM)
 
 
 def _subject(email: str) -> str:
