@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kindred.core.errors import FailedForGood, NotFound, RetryLater
+from kindred.core.errors import FailedForGood, NotFound, RetryLater, StoreUnavailable
 from kindred.core.retry import GIVE_UP_AFTER, MAX_WAITS, Action, decide
 from kindred_infra import paths, queue_config
 
@@ -38,3 +38,8 @@ def test_every_queue_delivers_a_failing_task_once_more_than_the_rule_gives_up_af
     # stopped before it would drop the task with nothing recorded.
     assert queue.retry.task_retry_limit is not None
     assert queue.retry.task_retry_limit >= GIVE_UP_AFTER + 1
+
+
+def test_an_unanswering_store_is_retried_never_given_up():
+    outage = StoreUnavailable("the job store did not answer")
+    assert decide(outage, attempt=GIVE_UP_AFTER * 10).action is Action.RETRY

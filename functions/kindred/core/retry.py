@@ -5,7 +5,9 @@
 - any other passing failure (5xx, timeout, garbled body): retry with the queue's backoff,
   until GIVE_UP_AFTER failed deliveries;
 - then, or at once for what no retry mends (not found, private, malformed): give up, and the
-  step records what it lost and goes on.
+  step records what it lost and goes on;
+- our own job store not answering is no upstream's fault and no reason to lose a step: it is
+  retried with the queue's backoff for as long as the queue keeps the task.
 
 `queue.yaml` must let every upstream queue deliver a task more often than GIVE_UP_AFTER, or
 the queue would drop a task before its step recorded it: a test ties the two.
@@ -16,7 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from kindred.core.errors import FailedForGood, KindredError, NotFound, RetryLater
+from kindred.core.errors import (
+    FailedForGood,
+    KindredError,
+    NotFound,
+    RetryLater,
+    StoreUnavailable,
+)
 
 GIVE_UP_AFTER = 5  # failed deliveries of one step before it gives up and records the loss
 MAX_WAITS = 50  # rate-limit windows one step waits out before the queue's backoff decides
@@ -41,6 +49,8 @@ def decide(error: KindredError, attempt: int, waits: int = 0) -> Decision:
         return Decision(Action.GIVE_UP, error.reason)
     if isinstance(error, NotFound):
         return Decision(Action.GIVE_UP, "not_found")
+    if isinstance(error, StoreUnavailable):  # our own store, not the upstream: never give up
+        return Decision(Action.RETRY, "store_unavailable")
     if isinstance(error, RetryLater):
         if error.retry_at is not None and waits < MAX_WAITS:
             return Decision(Action.WAIT, "rate_limited", error.retry_at)
