@@ -82,6 +82,7 @@ def main() -> None:
     show_default=True,
     help="The sweeper moves on a job with no progress for this long.",
 )
+@click.option("--media", is_flag=True, help="The graph server also serves posts and images.")
 def up(
     home: str | None,
     graph: Path | None,
@@ -92,6 +93,7 @@ def up(
     duplicates: float,
     cron_seconds: float | None,
     stale_seconds: float,
+    media: bool,
 ) -> None:
     """Start the local stack in the background and wait until every part is healthy."""
     options = stack.StackOptions(
@@ -105,6 +107,7 @@ def up(
         duplicates=duplicates,
         cron_every=cron_seconds,
         stale_seconds=stale_seconds,
+        media=media,
     )
     click.echo("starting the local stack ...", err=True)
     try:
