@@ -79,4 +79,3 @@ def test_bluesky_sdk_reads_a_feed_and_a_blob(port: int) -> None:
     later = client.app.bsky.feed.get_author_feed(params)
     client.request.close()
     assert {item.post.uri for item in later.feed}.isdisjoint({item.post.uri for item in page.feed})
-
