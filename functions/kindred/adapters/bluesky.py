@@ -166,6 +166,10 @@ def _read(method: str, response: requests.Response, deadline: float, timeout: fl
                 raise RetryLater(f"{method}: an answer over {MAX_BODY} bytes; stopped reading")
             chunks.append(chunk)
     except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as error:
+        if time.monotonic() >= deadline:
+            raise RetryLater(
+                f"{method}: no whole answer within {timeout:g} s ({size} bytes read)"
+            ) from error
         raise RetryLater(
             f"{method}: reading the answer ({size} bytes in): {type(error).__name__}: {error}"
         ) from error

@@ -52,6 +52,8 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
     followers = tuple(account.id for account in page.accounts[: step.keep])
     if followers:
         _start_group(deps, message, followers, page.dropped)
+    else:  # an empty page still ends its group, so the fan-in counts one group a page
+        _record_empty_group(deps, message, page.dropped)
     if not step.done:
         send(
             deps,
@@ -62,7 +64,7 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
     recorded = deps.store.create(
         names.followers_done_doc(analysis),
         {
-            "groups_total": group + 1 if followers else group,
+            "groups_total": group + 1,
             "followers_total": step.state.items,
             "stop_reason": step.stop_reason,
             "cost": message.cost,
@@ -82,6 +84,22 @@ def _cannot_read(message: PageFollowers, reason: str, error: Exception) -> str:
     return (
         f"the followers of {message.target} cannot be read any more ({error}); "
         "check that the account still exists and is public, then submit it again"
+    )
+
+
+def _record_empty_group(deps: Deps, message: PageFollowers, dropped: Mapping[str, int]) -> None:
+    deps.store.create(
+        names.group_doc(message.analysis, message.group),
+        {
+            "group": message.group,
+            "followers": 0,
+            "counted": 0,
+            "skipped": dict(dropped),
+            "parts": [],
+            "calls": 0,  # the followers call is the followers chain's, not a group's
+            "cost": Meter(),  # carried: what this invocation counted so far, this write too
+            "at": deps.clock.now(),
+        },
     )
 
 
