@@ -61,7 +61,7 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
             replace(message, group=group + 1, page=step.state),
         )
         return
-    recorded = deps.store.create(
+    deps.store.create(
         names.followers_done_doc(analysis),
         {
             "groups_total": group + 1,
@@ -71,8 +71,9 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
             "at": deps.clock.now(),  # progress, for the sweeper
         },
     )
-    if recorded:  # a repeated delivery finds the record made and leaves it as it is
-        maybe_aggregate(deps, analysis)
+    # Whether this delivery made the record or finds it made: a retry after an answer lost
+    # in a store outage is the only one left to start the aggregate (its task name dedups).
+    maybe_aggregate(deps, analysis)
 
 
 def _cannot_read(message: PageFollowers, reason: str, error: Exception) -> str:
@@ -188,7 +189,7 @@ def _past_crawl(deps: Deps, analysis: str) -> bool:
 def _end_group(
     deps: Deps, message: ReadFollows, parts: list[str], counted: int, skipped: Counter[str]
 ) -> None:
-    created = deps.store.create(
+    deps.store.create(
         names.group_doc(message.analysis, message.group),
         {
             "group": message.group,
@@ -202,8 +203,7 @@ def _end_group(
             "at": deps.clock.now(),
         },
     )
-    if created:
-        maybe_aggregate(deps, message.analysis)
+    maybe_aggregate(deps, message.analysis)  # made now or by a delivery whose answer was lost
 
 
 def maybe_aggregate(deps: Deps, analysis: str) -> bool:
