@@ -41,6 +41,9 @@ class Settings:
     # Calls per second of each provider's queue: queue.yaml's rates (a test checks they agree).
     local_rate: float = 20.0
     bluesky_rate: float = 9.0
+    # getBlob's hosts (the PDS: 3,000 requests per 5 minutes per address): their own queues.
+    local_blobs_rate: float = 9.0
+    bluesky_blobs_rate: float = 9.0
 
     def provider_url(self, provider: str) -> str:
         return {"local": self.graph_url, "bluesky": self.bluesky_url}[provider]
@@ -57,8 +60,12 @@ class Settings:
     def pipeline_queue(self) -> str:
         return "pipeline"
 
+    def blob_upstream(self, provider: str) -> str:
+        """The budget getBlob spends for a provider: its queue is `upstream_queue` of this."""
+        return f"{provider}-blobs"
+
     def upstream_rate(self, provider: str) -> float:
-        rate: float = getattr(self, f"{provider}_rate")
+        rate: float = getattr(self, f"{provider.replace('-', '_')}_rate")
         return rate
 
     @classmethod
@@ -104,6 +111,8 @@ ENV: dict[str, str] = {
     "max_running_per_client": "KINDRED_MAX_RUNNING_PER_CLIENT",
     "local_rate": "KINDRED_LOCAL_RATE",
     "bluesky_rate": "KINDRED_BLUESKY_RATE",
+    "local_blobs_rate": "KINDRED_LOCAL_BLOBS_RATE",
+    "bluesky_blobs_rate": "KINDRED_BLUESKY_BLOBS_RATE",
 }
 API_KEY_ALIAS = "KINDRED_API_KEY"  # one key, as `kindred up` exports it for the CLI too
 

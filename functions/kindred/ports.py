@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from kindred.core.accounts import Account, AccountProfile, Page
+from kindred.core.media import MediaPage
 from kindred.core.messages import Message
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Clock",
     "GraphSource",
     "JobStore",
+    "MediaSource",
     "Page",
     "TaskQueue",
 ]
@@ -40,6 +42,25 @@ class GraphSource(Protocol):
     def profiles(self, actors: Sequence[str]) -> list[AccountProfile]: ...
     def followers(self, actor: str, cursor: str | None, limit: int) -> Page: ...
     def follows(self, actor: str, cursor: str | None, limit: int) -> Page: ...
+
+
+class MediaSource(Protocol):
+    """A provider's posts with images and their blobs. Every method is one upstream call.
+
+    Raises NotFound for an unknown account, FailedForGood (with a reason: `deactivated`,
+    `suspended`, `blob_not_found`, `too_large`, ...) for what no retry mends, RetryLater for
+    429 (with its reset), 5xx, timeouts and garbled bodies.
+    """
+
+    max_page: int  # the largest feed `limit` the upstream accepts
+
+    def media_page(self, actor: str, cursor: str | None, limit: int, replies: bool) -> MediaPage:
+        """One page of the actor's own posts with images, newest first (reposts left out)."""
+        ...
+
+    def blob(self, did: str, cid: str, max_bytes: int) -> bytes:
+        """The blob's bytes as served (the caller checks them against the CID)."""
+        ...
 
 
 class TaskQueue(Protocol):
@@ -96,6 +117,11 @@ class BlobStore(Protocol):
 
     def read(self, name: str) -> bytes:
         """Raises NotFound."""
+        ...
+
+    def exists(self, name: str) -> bool: ...
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """The objects whose names start with `prefix`, and their sizes in bytes (one list)."""
         ...
 
     def stream(self, name: str) -> Iterator[bytes]:

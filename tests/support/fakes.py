@@ -155,6 +155,12 @@ class FakeBlobs(BlobStore):
             raise NotFound(name)
         return self.objects[name]
 
+    def exists(self, name: str) -> bool:
+        return name in self.objects
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        return {name: len(data) for name, data in self.objects.items() if name.startswith(prefix)}
+
     def stream(self, name: str) -> Iterator[bytes]:
         data = self.read(name)
         for start in range(0, len(data), 7):  # tiny chunks: lines straddle them
@@ -195,8 +201,14 @@ class FakeClock(Clock):
 class World:
     """One fake world; each invocation gets a fresh Meter, like a real function call."""
 
-    def __init__(self, edges: Sequence[tuple[int, int]], settings: Settings | None = None):
+    def __init__(
+        self,
+        edges: Sequence[tuple[int, int]],
+        settings: Settings | None = None,
+        graph: Any = None,  # meter -> a source of its own (media: tests/support/media_session)
+    ):
         self.edges = edges
+        self.graph = graph
         self.settings = settings or Settings()
         meter = Meter()
         self.store, self.blobs, self.queue = FakeStore(meter), FakeBlobs(meter), FakeQueue(meter)
@@ -207,6 +219,12 @@ class World:
         meter = Meter()
         for port in (self.store, self.blobs, self.queue):
             port.meter = meter
+        if self.graph is not None:
+            source = self.graph(meter)
+            return Deps(
+                self.settings, self.store, self.blobs, self.queue, lambda _: source, self.clock,
+                meter,
+            )  # fmt: skip
         graph = FakeGraph(self.edges, meter)
         graph.on_call = self._count
         return Deps(

@@ -35,6 +35,12 @@ class GcsBlobStore:
         except GcsNotFound as error:
             raise NotFound(f"gs://{self.bucket.name}/{name} does not exist") from error
 
+    def exists(self, name: str) -> bool:
+        return bool(self.bucket.blob(name).exists())
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        return {blob.name: int(blob.size or 0) for blob in self.bucket.list_blobs(prefix=prefix)}
+
     def stream(self, name: str) -> Iterator[bytes]:
         blob = self.bucket.blob(name, chunk_size=CHUNK_BYTES)
         try:

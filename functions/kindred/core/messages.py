@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from kindred.core.cost import Meter
+from kindred.core.media import CollectOptions, MediaImage
 from kindred.core.options import AnalysisOptions, options_from_stored
 from kindred.core.pagination import PageState
 
@@ -112,9 +113,66 @@ class Rank(Message):
     batches: int = 0
 
 
+# Media collection (services/collect.py). `analysis` is the job's id: here the collection's.
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartCollection(Message):
+    """Start the feed chains of the next batch of the collection's accounts."""
+
+    STEP = "collect"
+    offset: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadMedia(UpstreamMessage):
+    """Read one page of an account's posts with media; hand on one FetchBlob per new image."""
+
+    STEP = "media"
+    account: str
+    index: int  # the account's place in the collection's list
+    options: CollectOptions
+    page: PageState = FIRST_PAGE
+    images: int = 0  # distinct images handed on so far
+    seen: str = ""  # SEEN_CHARS-character tails of the CIDs handed on, concatenated
+    did: str = ""
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchBlob(UpstreamMessage):
+    """Store one image unless it is stored already. `provider` is the blob host's budget
+    (`local-blobs`): the step runs on that queue; `source` is the provider it comes from."""
+
+    STEP = "blob"
+    source: str
+    index: int
+    image: MediaImage
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckAccount(Message):
+    """Once an account's feed is read: wait until each image it handed on has an outcome."""
+
+    STEP = "mediacheck"
+    source: str
+    account: str
+    index: int
+    did: str
+    handle: str
+    images: int
+    pages: int
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    round: int = 0
+
+
 KINDS: dict[str, type[Message]] = {
-    kind.STEP: kind for kind in (PageFollowers, ReadFollows, Aggregate, FetchProfiles, Rank)
-}
+    kind.STEP: kind
+    for kind in (
+        PageFollowers, ReadFollows, Aggregate, FetchProfiles, Rank,
+        StartCollection, ReadMedia, FetchBlob, CheckAccount,
+    )
+}  # fmt: skip
 
 
 def from_dict(step: str, raw: object) -> Message:
@@ -151,7 +209,7 @@ def _encode(value: Any) -> Any:
         return value.to_dict() if isinstance(value, PageState) else value.as_dict()
     if isinstance(value, AnalysisOptions):
         return value.as_dict()
-    if isinstance(value, Delivery):
+    if isinstance(value, Delivery | MediaImage | CollectOptions):
         return dataclasses.asdict(value)
     if isinstance(value, tuple):
         return list(value)
@@ -170,6 +228,14 @@ def _decode(hint: Any, value: Any) -> Any:
     if hint is Delivery:
         raw = _mapping(value)
         return Delivery(_integer(raw.get("waits", 0)), _optional_text(raw.get("task_base")))
+    if hint in (MediaImage, CollectOptions):
+        return _plain(hint, _mapping(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, found {value!r:.80}")
+        return value
+    if hint == int | None:
+        return None if value is None else _integer(value)
     if hint == tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise TypeError(f"expected a list of strings, found {value!r:.80}")
@@ -181,6 +247,13 @@ def _decode(hint: Any, value: Any) -> Any:
     if hint is str:
         return _text(value)
     raise TypeError(f"no decoding for {hint}")  # a message field of a type not listed here
+
+
+def _plain(kind: Any, raw: Mapping[str, Any]) -> Any:
+    """A flat frozen dataclass of plain fields, each field decoded by its hint."""
+    hints = typing.get_type_hints(kind)
+    names = {f.name for f in dataclasses.fields(kind)}
+    return kind(**{key: _decode(hints[key], item) for key, item in raw.items() if key in names})
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -7,6 +7,10 @@
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
     sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
 
+    collect ──> StartCollection ──> ReadMedia ──> ReadMedia ...   media: a chain per account
+                                        ├──> FetchBlob            one per image, blob queue
+                                        └──> CheckAccount ──> [account record]  (collect.py)
+
 A step makes at most one upstream call; those that do run on the provider's queue, whose
 rate is the upstream budget, the others on the pipeline queue. Each step's code is in the
 module the table names; `send` is how every step hands on.
@@ -19,14 +23,18 @@ from typing import Any
 
 from kindred.core.messages import (
     Aggregate,
+    CheckAccount,
+    FetchBlob,
     FetchProfiles,
     Message,
     PageFollowers,
     Rank,
     ReadFollows,
+    ReadMedia,
+    StartCollection,
     from_dict,
 )
-from kindred.services import aggregate, crawl, rank
+from kindred.services import aggregate, collect, crawl, rank
 from kindred.services.deps import Deps
 
 Step = Callable[[Deps, Any], None]
@@ -37,6 +45,10 @@ STEPS: dict[type[Message], Step] = {
     Aggregate: aggregate.aggregate_step,
     FetchProfiles: rank.profiles_step,
     Rank: rank.rank_step,
+    StartCollection: collect.start_step,
+    ReadMedia: collect.media_step,
+    FetchBlob: collect.fetch_step,
+    CheckAccount: collect.check_step,
 }
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
@@ -45,6 +57,10 @@ HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
     Aggregate: (FetchProfiles, Rank),
     FetchProfiles: (FetchProfiles, Rank),
     Rank: (),
+    StartCollection: (StartCollection, ReadMedia),
+    ReadMedia: (ReadMedia, FetchBlob, CheckAccount),
+    FetchBlob: (),
+    CheckAccount: (CheckAccount,),
 }
 
 

@@ -1,0 +1,65 @@
+"""Deterministic names of a collection's documents, objects and tasks (as `core.names` does
+for an analysis): a repeated step finds its own earlier work."""
+
+from __future__ import annotations
+
+COLLECTIONS = "collections"
+
+
+def collection_doc(collection: str) -> str:
+    return f"{COLLECTIONS}/{collection}"
+
+
+def accounts_collection(collection: str) -> str:
+    return f"{COLLECTIONS}/{collection}/accounts"
+
+
+def account_doc(collection: str, index: int) -> str:
+    return f"{accounts_collection(collection)}/a{index:06d}"
+
+
+def accounts_blob(collection: str) -> str:
+    """The list of accounts asked for, as JSON (it may be too big for one document)."""
+    return f"collections/{collection}/accounts.json"
+
+
+def media_prefix(provider: str, did: str) -> str:
+    return f"media/{provider}/{did}/"
+
+
+def media_blob(provider: str, did: str, cid: str, extension: str) -> str:
+    return f"{media_prefix(provider, did)}{cid}.{extension}"
+
+
+def sidecar_blob(provider: str, did: str, cid: str) -> str:
+    return f"{media_prefix(provider, did)}{cid}.json"
+
+
+def outcomes_prefix(collection: str, index: int) -> str:
+    """Where each image's outcome in this collection is recorded: `{cid}.{outcome}`."""
+    return f"collections/{collection}/outcomes/a{index:06d}/"
+
+
+def outcome_blob(collection: str, index: int, cid: str, outcome: str) -> str:
+    return f"{outcomes_prefix(collection, index)}{cid}.{outcome}"
+
+
+def account_failed_blob(collection: str, index: int) -> str:
+    """Written by the first blob the host refuses for the whole account (deactivated, ...)."""
+    return f"{outcomes_prefix(collection, index)}_account.json"
+
+
+def start_task(collection: str, offset: int) -> str:
+    return f"{collection}-start-{offset:06d}"
+
+
+def media_task(collection: str, index: int, page: int) -> str:
+    return f"{collection}-m{index:06d}-p{page:05d}"
+
+
+def blob_task(collection: str, index: int, cid: str) -> str:
+    return f"{collection}-m{index:06d}-{cid}"
+
+
+def check_task(collection: str, index: int, round_: int) -> str:
+    return f"{collection}-m{index:06d}-check{round_:03d}"

@@ -1,0 +1,371 @@
+"""Media collection: the images of a list of accounts, into Cloud Storage, never stored twice.
+
+    submit ──> StartCollection ──> StartCollection ...      one task per CHUNK accounts
+                    └──> ReadMedia ──> ReadMedia ...        one chain per account, a feed page each
+                              ├──> FetchBlob                one per new image, on the blob queue
+                              └──> CheckAccount ──> CheckAccount ... ──> [account record]
+                                                  └──> [collection done] once every account is
+
+Firestore is written per collection (its record, its end) and per account (one `create()`
+marker), never per image: each FetchBlob records its outcome as a small Storage object
+(`{cid}.stored`, `.present`, `.failed-{reason}`, `.unfetched-{reason}`), and the account's
+CheckAccount lists them (one list call) until every image it handed on has one, rescheduling
+itself at most MAX_ROUNDS times (docs/decisions/0007-media-collection.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections import Counter
+from dataclasses import replace
+from typing import Any, cast
+
+from kindred.core import collection_names as names
+from kindred.core import retry
+from kindred.core.cid import blob_cid
+from kindred.core.cost import Meter
+from kindred.core.errors import InvalidInput, KindredError, NotFound
+from kindred.core.media import MAX_BLOB_BYTES, CollectOptions, MediaImage
+from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
+from kindred.core.pagination import advance
+from kindred.ports import MediaSource
+from kindred.services.deps import Deps
+from kindred.services.handoff import send
+from kindred.services.submit import ACCOUNT
+
+PROVIDERS = ("local",)  # bluesky needs each account's PDS, from its DID document: not yet
+MAX_ACCOUNTS = 100_000
+MAX_PER_ACCOUNT = 100_000
+CHUNK = 500  # accounts per stored list object and per StartCollection task
+SEEN_CHARS = 12  # characters of each CID carried to tell an image already handed on
+MAX_ROUNDS = 30  # CheckAccount reschedules at most this often, then records what is missing
+MAX_CHECK_WAIT = 300.0  # seconds between two checks, at most
+# Blob-host refusals that are about the account, not the image: the rest of it is not fetched.
+ACCOUNT_REASONS = frozenset({"deactivated", "suspended", "not_found", "private"})
+_OUTCOME_RANK = {"stored": 3, "present": 2}
+_OPTION_FIELDS = {"max_per_account", "replies"}
+
+
+def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
+    """(accounts, provider, options) from a `POST /collections` body; raises InvalidInput."""
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    unknown = sorted(set(body) - {"accounts", "provider", "options"})
+    if unknown:
+        raise InvalidInput(f"unknown field {unknown[0]!r}", unknown[0])
+    accounts = body.get("accounts")
+    if not isinstance(accounts, list) or not 1 <= len(accounts) <= MAX_ACCOUNTS:
+        found = f"{len(accounts)} entries" if isinstance(accounts, list) else type(accounts)
+        raise InvalidInput(
+            f"accounts must be a list of 1 to {MAX_ACCOUNTS:,} handles or DIDs, not {found}",
+            "accounts",
+        )
+    for i, account in enumerate(accounts):
+        if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
+            raise InvalidInput(
+                f"accounts[{i}] must be a handle (name.example.com) or a DID, "
+                f"not {str(account)[:80]!r}",
+                "accounts",
+            )
+    provider = body.get("provider", "local")
+    if provider not in PROVIDERS:
+        raise InvalidInput(
+            f"provider {str(provider)[:40]!r} cannot be collected from; known: "
+            f"{', '.join(PROVIDERS)}",
+            "provider",
+        )
+    return [a.lstrip("@") for a in accounts], provider, _options(body.get("options", {}))
+
+
+def _options(raw: Any) -> CollectOptions:
+    if not isinstance(raw, dict):
+        raise InvalidInput("options must be an object", "options")
+    unknown = sorted(set(raw) - _OPTION_FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown option {unknown[0]!r}", unknown[0])
+    cap = raw.get("max_per_account", CollectOptions().max_per_account)
+    if type(cap) is not int or not 1 <= cap <= MAX_PER_ACCOUNT:
+        raise InvalidInput(
+            f"max_per_account must be an integer from 1 to {MAX_PER_ACCOUNT:,}, "
+            f"not {str(cap)[:40]!r}",
+            "max_per_account",
+        )
+    replies = raw.get("replies", True)
+    if not isinstance(replies, bool):
+        raise InvalidInput(f"replies must be true or false, not {str(replies)[:40]!r}", "replies")
+    return CollectOptions(cap, replies)
+
+
+def submit(deps: Deps, accounts: list[str], provider: str, options: CollectOptions) -> str:
+    """Record the collection, its account list in Storage, and start it; returns its id."""
+    collection = secrets.token_urlsafe(16).replace("_", "x").replace("-", "y")
+    for chunk in range(0, len(accounts), CHUNK):
+        body = json.dumps(accounts[chunk : chunk + CHUNK]).encode()
+        deps.blobs.write(f"{names.accounts_blob(collection)}.{chunk // CHUNK:04d}", body)
+    deps.store.create(
+        names.collection_doc(collection),
+        {
+            "id": collection,
+            "kind": "collection",
+            "status": "running",
+            "provider": provider,
+            "options": {"max_per_account": options.max_per_account, "replies": options.replies},
+            "accounts_total": len(accounts),
+            "accounts_sample": accounts[:20],
+            "created_at": deps.clock.now(),
+            "cost": Meter(),
+        },
+    )
+    send(deps, names.start_task(collection, 0), StartCollection(analysis=collection))
+    return collection
+
+
+def start_step(deps: Deps, message: StartCollection) -> None:
+    collection, offset = message.analysis, message.offset
+    doc = deps.store.get(names.collection_doc(collection))
+    if doc is None:
+        return
+    name = f"{names.accounts_blob(collection)}.{offset // CHUNK:04d}"
+    accounts = json.loads(deps.blobs.read(name))
+    options = CollectOptions(**doc["options"])
+    for i, account in enumerate(accounts):
+        chain = ReadMedia(
+            analysis=collection, provider=doc["provider"], account=account,
+            index=offset + i, options=options,
+        )  # fmt: skip
+        send(deps, names.media_task(collection, offset + i, 0), chain, carry=False)
+    if offset + CHUNK < doc["accounts_total"]:
+        following = replace(message, offset=offset + CHUNK)
+        send(deps, names.start_task(collection, offset + CHUNK), following)
+
+
+def media_source(deps: Deps, provider: str) -> MediaSource:
+    """The provider's MediaSource: its graph adapter when that is one, else the media adapter
+    over the graph adapter's connection (until the wiring module builds it itself)."""
+    graph: Any = deps.graph(provider)
+    if hasattr(graph, "media_page"):
+        return cast(MediaSource, graph)
+    from kindred.adapters.bluesky_media import BlueskyMedia  # the one adapter of the dialect
+
+    return BlueskyMedia(graph)
+
+
+def media_step(deps: Deps, message: ReadMedia) -> None:
+    cap, state = message.options.max_per_account, message.page
+    source = media_source(deps, message.provider)
+    try:
+        page = source.media_page(message.account, state.cursor, source.max_page,
+                                 message.options.replies)  # fmt: skip
+    except KindredError as error:
+        decision = retry.decide(error, deps.attempt, message.delivery.waits)
+        if decision.action is not retry.Action.GIVE_UP:
+            raise
+        _record_failed_feed(deps, message, decision.reason, error)
+        return
+    seen = {message.seen[i : i + SEEN_CHARS] for i in range(0, len(message.seen), SEEN_CHARS)}
+    new: list[MediaImage] = []
+    for image in page.images:
+        tail = image.cid[-SEEN_CHARS:]
+        if message.images + len(new) < cap and tail not in seen:
+            new.append(image)
+            seen.add(tail)
+    # limit 1: a page may hold a single image of the cap (replies left out, reposts)
+    step = advance(state, len(new), page.cursor, cap, 1)
+    for image in new:
+        fetch = FetchBlob(
+            analysis=message.analysis, provider=deps.settings.blob_upstream(message.provider),
+            source=message.provider, index=message.index, image=image,
+        )  # fmt: skip
+        send(deps, names.blob_task(message.analysis, message.index, image.cid), fetch, carry=False)
+    skipped = Counter(message.skipped) + Counter(page.dropped)
+    following = replace(
+        message,
+        page=step.state,
+        images=message.images + len(new),
+        seen=message.seen + "".join(image.cid[-SEEN_CHARS:] for image in new),
+        did=message.did or (new[0].did if new else ""),
+        skipped=dict(skipped),
+    )
+    if not step.done:
+        send(deps, names.media_task(message.analysis, message.index, step.state.pages), following)
+    elif following.images == 0:
+        _record_account(deps, message.analysis, message.index, _empty(following))
+    else:
+        handle = new[0].handle if new else message.account
+        check = CheckAccount(
+            analysis=message.analysis, source=message.provider, account=message.account,
+            index=message.index, did=following.did, handle=handle, images=following.images,
+            pages=step.state.pages, skipped=dict(skipped), cost=message.cost,
+        )  # fmt: skip
+        at = deps.clock.now() + _check_wait(deps, message.provider, following.images)
+        send(deps, names.check_task(message.analysis, message.index, 0), check, at=at)
+
+
+def _empty(message: ReadMedia) -> dict[str, Any]:
+    return {
+        "account": message.account, "did": message.did or None, "status": "done",
+        "images": 0, "bytes": 0, "pages": message.page.pages, "skipped": dict(message.skipped),
+        "calls": message.cost.upstream_calls + 1, "cost": message.cost,
+    }  # fmt: skip
+
+
+def _record_failed_feed(deps: Deps, message: ReadMedia, reason: str, error: Exception) -> None:
+    _record_account(
+        deps, message.analysis, message.index,
+        {
+            "account": message.account, "did": message.did or None, "status": "failed",
+            "reason": reason, "error": str(error)[:300], "images": message.images, "bytes": 0,
+            "pages": message.page.pages, "calls": message.cost.upstream_calls + 1,
+            "cost": message.cost,
+        },
+    )  # fmt: skip
+
+
+def fetch_step(deps: Deps, message: FetchBlob) -> None:
+    image, provider, collection = message.image, message.source, message.analysis
+    sidecar = names.sidecar_blob(provider, image.did, image.cid)
+    outcome = _fetch(deps, message, sidecar)
+    deps.blobs.write_json(
+        names.outcome_blob(collection, message.index, image.cid, outcome), {"cost": Meter()}
+    )
+
+
+def _fetch(deps: Deps, message: FetchBlob, sidecar: str) -> str:
+    """Store the image unless it is stored already; its outcome in this collection."""
+    image, provider, collection = message.image, message.source, message.analysis
+    if deps.blobs.exists(sidecar):  # written after the file: the file is whole and checked
+        return "present"
+    account_failed = names.account_failed_blob(collection, message.index)
+    if deps.blobs.exists(account_failed):
+        return f"unfetched-{json.loads(deps.blobs.read(account_failed))['reason']}"
+    try:
+        data = media_source(deps, provider).blob(image.did, image.cid, MAX_BLOB_BYTES)
+    except KindredError as error:
+        decision = retry.decide(error, deps.attempt, message.delivery.waits)
+        if decision.action is not retry.Action.GIVE_UP:
+            raise
+        if decision.reason in ACCOUNT_REASONS:
+            deps.blobs.write_json(account_failed, {"reason": decision.reason, "cid": image.cid})
+        return f"failed-{decision.reason}"
+    if blob_cid(data) != image.cid:  # the host served other bytes: never stored under the CID
+        return "failed-cid_mismatch"
+    deps.blobs.write(names.media_blob(provider, image.did, image.cid, image.extension), data)
+    url = deps.settings.provider_url(provider)
+    deps.blobs.write_json(
+        sidecar,
+        {
+            "cid": image.cid, "post_uri": image.post_uri, "created_at": image.created_at,
+            "author": {"did": image.did, "handle": image.handle}, "alt": image.alt,
+            "aspect_ratio": (
+                {"width": image.width, "height": image.height}
+                if image.width and image.height else None
+            ),
+            "mime_type": image.mime, "size": len(data),
+            "source_url": f"{url}/xrpc/com.atproto.sync.getBlob?did={image.did}&cid={image.cid}",
+        },
+    )  # fmt: skip
+    return "stored"
+
+
+def check_step(deps: Deps, message: CheckAccount) -> None:
+    collection, index = message.analysis, message.index
+    prefix = names.outcomes_prefix(collection, index)
+    outcomes: dict[str, str] = {}
+    for name in deps.blobs.sizes(prefix):
+        cid, _, outcome = name[len(prefix) :].partition(".")
+        if not cid.startswith("_") and _OUTCOME_RANK.get(outcome, 1) > _OUTCOME_RANK.get(
+            outcomes.get(cid, ""), 0
+        ):
+            outcomes[cid] = outcome
+    if len(outcomes) < message.images and message.round < MAX_ROUNDS:
+        pending = message.images - len(outcomes)
+        at = deps.clock.now() + _check_wait(deps, message.source, pending)
+        again = replace(message, round=message.round + 1)
+        send(deps, names.check_task(collection, index, message.round + 1), again, at=at)
+        return
+    _record_account(deps, collection, index, _account_result(deps, message, outcomes))
+
+
+def _account_result(deps: Deps, message: CheckAccount, outcomes: dict[str, str]) -> dict[str, Any]:
+    prefix = names.media_prefix(message.source, message.did)
+    sizes = {
+        name[len(prefix) :].split(".")[0]: size
+        for name, size in deps.blobs.sizes(prefix).items()
+        if not name.endswith(".json")
+    }
+    counts = Counter(outcomes.values())
+    kept = [cid for cid, outcome in outcomes.items() if outcome in _OUTCOME_RANK]
+    failed = Counter(
+        outcome.split("-", 1)[1] for outcome in outcomes.values() if outcome not in _OUTCOME_RANK
+    )
+    reasons = set(failed)
+    account_failed = not kept and bool(reasons) and reasons <= ACCOUNT_REASONS
+    calls = counts["stored"] + sum(n for o, n in counts.items() if o.startswith("failed-"))
+    return {
+        "account": message.account, "did": message.did, "handle": message.handle,
+        "status": "failed" if account_failed else "done",
+        "reason": min(reasons) if account_failed else None,
+        "images": len(kept), "fetched": counts["stored"], "already_stored": counts["present"],
+        "failed": dict(failed), "missing": message.images - len(outcomes),
+        "bytes": sum(sizes.get(cid, 0) for cid in kept), "pages": message.pages,
+        "skipped": dict(message.skipped), "prefix": f"gs://{deps.settings.bucket}/{prefix}",
+        "calls": message.cost.upstream_calls + calls, "cost": message.cost,
+    }  # fmt: skip
+
+
+def _check_wait(deps: Deps, provider: str, pending: int) -> float:
+    rate = deps.settings.upstream_rate(deps.settings.blob_upstream(provider))
+    return min(MAX_CHECK_WAIT, 2.0 + pending / max(rate, 0.1))
+
+
+def _record_account(deps: Deps, collection: str, index: int, result: dict[str, Any]) -> None:
+    result = {**result, "index": index, "at": deps.clock.now()}
+    if deps.store.create(names.account_doc(collection, index), result):
+        maybe_finish(deps, collection)
+
+
+def maybe_finish(deps: Deps, collection: str) -> bool:
+    """Mark the collection done once every account has its record; safe from any account end."""
+    doc = deps.store.get(names.collection_doc(collection))
+    if doc is None or doc.get("status") == "done":
+        return False
+    if deps.store.count(names.accounts_collection(collection)) < doc["accounts_total"]:
+        return False
+    done = {"status": "done", "finished_at": deps.clock.now()}
+    deps.store.update(names.collection_doc(collection), done)
+    return True
+
+
+def status(deps: Deps, collection: str) -> dict[str, Any]:
+    """The collection's status and progress; raises NotFound."""
+    if not re.fullmatch(r"[A-Za-z0-9]{8,64}", collection):
+        raise NotFound(f"no collection {collection!r}")
+    doc = deps.store.get(names.collection_doc(collection))
+    if doc is None or doc.get("kind") != "collection":
+        raise NotFound(f"no collection {collection!r}")
+    fields = ("images", "bytes", "calls", "fetched", "already_stored")
+    done, totals = deps.store.totals(names.accounts_collection(collection), fields)
+    failed = deps.store.count(names.accounts_collection(collection), [("status", "==", "failed")])
+    body: dict[str, Any] = {
+        "id": collection, "status": doc["status"], "provider": doc["provider"],
+        "options": doc["options"],
+        "progress": {
+            "accounts_total": doc["accounts_total"], "accounts_done": done - failed,
+            "accounts_failed": failed, "images_stored": totals["images"],
+            "images_fetched": totals["fetched"], "images_already_stored": totals["already_stored"],
+            "bytes_stored": totals["bytes"], "upstream_calls": totals["calls"],
+        },
+        "created_at": doc["created_at"], "finished_at": doc.get("finished_at"),
+    }  # fmt: skip
+    if doc["status"] == "done" and doc["accounts_total"] <= 1000:
+        docs = deps.store.list(names.accounts_collection(collection))
+        body["accounts"] = [_account_view(d) for d in sorted(docs, key=lambda d: d["index"])]
+    return body
+
+
+def _account_view(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("account", "did", "handle", "status", "reason", "images", "bytes", "fetched",
+            "already_stored", "failed", "missing", "prefix")  # fmt: skip
+    return {key: doc.get(key) for key in keys if key in doc}
