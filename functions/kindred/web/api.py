@@ -14,13 +14,14 @@ from werkzeug.routing import Map, RoutingException, Rule
 from kindred import __version__, bootstrap
 from kindred.core.errors import InvalidInput, KindredError
 from kindred.core.json_body import parse_object
-from kindred.services import reports
+from kindred.services import collect, reports
 from kindred.services.submit import parse_request, submit
 from kindred.web import html
 from kindred.web.auth import client_of
 from kindred.web.responses import error_response, from_error, json_response
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_COLLECTION_BYTES = 4 * 1024 * 1024  # 100,000 accounts of up to ~40 characters
 
 ROUTES = Map(
     [
@@ -29,6 +30,8 @@ ROUTES = Map(
         Rule("/analyses", endpoint="submit", methods=["POST"]),
         Rule("/analyses/<analysis>", endpoint="status", methods=["GET"]),
         Rule("/analyses/<analysis>/results", endpoint="results", methods=["GET"]),
+        Rule("/collections", endpoint="collect", methods=["POST"]),
+        Rule("/collections/<collection>", endpoint="collection", methods=["GET"]),
     ],
     strict_slashes=False,
     merge_slashes=False,
@@ -101,6 +104,20 @@ def results(request: flask.Request, analysis: str) -> flask.Response:
     return response
 
 
+def create_collection(request: flask.Request) -> flask.Response:
+    settings = bootstrap.settings()
+    client_of(request, settings.api_keys)
+    accounts, provider, options = collect.parse_request(_json_body(request, MAX_COLLECTION_BYTES))
+    collection = collect.submit(bootstrap.deps(), accounts, provider, options)
+    url = f"{request.url_root.rstrip('/')}/collections/{collection}"
+    body = {"id": collection, "status": "running", "status_url": url}
+    return json_response(body, 202, {"Location": url})
+
+
+def collection_status(request: flask.Request, collection: str) -> flask.Response:
+    return json_response(collect.status(bootstrap.deps(), collection))
+
+
 class BodyTooLarge(InvalidInput):
     """The body is over MAX_BODY_BYTES (HTTP 413)."""
 
@@ -114,17 +131,17 @@ def _unread(response: flask.Response) -> flask.Response:
     return response
 
 
-def _json_body(request: flask.Request) -> dict[str, Any]:
-    """The body as a JSON object; at most MAX_BODY_BYTES are read, chunked or not."""
+def _json_body(request: flask.Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The body as a JSON object; at most `limit` bytes are read, chunked or not."""
     if request.mimetype != "application/json":
         raise InvalidInput(
             f"send the body as application/json, not {request.mimetype or 'nothing'}"
         )
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:  # a chunked body has no length to check first
-        raise BodyTooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
+    if (request.content_length or 0) > limit:
+        raise BodyTooLarge(f"the body is over {limit} bytes")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:  # a chunked body has no length to check first
+        raise BodyTooLarge(f"the body is over {limit} bytes")
     return parse_object(raw)
 
 
@@ -135,4 +152,6 @@ ENDPOINTS: dict[str, Callable[..., flask.Response]] = {
     "submit": create,
     "status": status,
     "results": results,
+    "collect": create_collection,
+    "collection": collection_status,
 }
