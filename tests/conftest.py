@@ -31,3 +31,20 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         yield read_env_file(options.home)
     finally:
         stack.down(options.home)
+
+
+@pytest.fixture(scope="module")
+def media_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A stack of its own with the graph server's posts and images on (`kindred up --media`),
+    on free ports, for one module; yields its stack.env."""
+    options = stack.StackOptions(
+        home=tmp_path_factory.mktemp("kindred-media"),
+        ports=stack.free_ports(),
+        rate_limit="0",
+        media=True,
+    )
+    stack.up(options)
+    try:
+        yield read_env_file(options.home)
+    finally:
+        stack.down(options.home)

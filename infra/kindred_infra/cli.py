@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 import click
 
 from kindred.config import Settings
+from kindred.core.media import CollectOptions
 from kindred.core.options import BOUNDS, AnalysisOptions
+from kindred.services import collect as collect_limits
 from kindred_infra import paths, stack
 from kindred_infra.invocation import kindred_command
 from kindred_infra.process import ServiceFailed
@@ -288,6 +290,114 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     out.print(render.cost_line(result))
     click.echo(f"results: {submitted['results_url']}")
     click.echo("  (a page in a browser, JSON for other clients)")
+
+
+def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
+    """The accounts typed and those of FILE (one a line; blank lines and `#` comments skipped),
+    each checked as the API checks it, before anything is sent."""
+    from kindred.services.submit import ACCOUNT
+
+    named = [(account, "'ACCOUNT...'") for account in given]
+    if from_file is not None:
+        try:
+            lines = from_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise click.BadParameter(
+                f"cannot read it: {error}", param_hint="'--from-file'"
+            ) from error
+        for number, line in enumerate(lines, 1):
+            account = line.split("#", 1)[0].strip()
+            if account:
+                named.append((account, f"'--from-file' line {number}"))
+    for account, where in named:
+        if not ACCOUNT.fullmatch(account):
+            raise click.BadParameter(
+                f"{account[:80]!r} is not a handle (name.example.com) or a DID", param_hint=where
+            )
+    if not named:
+        raise click.UsageError("name at least one ACCOUNT, or a --from-file with some")
+    if len(named) > collect_limits.MAX_ACCOUNTS:
+        most = collect_limits.MAX_ACCOUNTS
+        raise click.UsageError(f"{len(named):,} accounts: at most {most:,} a collection")
+    return [account for account, _ in named]
+
+
+@main.command()
+@click.argument("accounts", metavar="ACCOUNT...", nargs=-1)
+@home_option
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also the accounts of FILE, one a line (blank lines and # comments skipped).",
+)
+@click.option(
+    "--max-per-account",
+    type=click.IntRange(1, collect_limits.MAX_PER_ACCOUNT),
+    help=f"Store at most N images an account, newest first "
+    f"[default: {CollectOptions().max_per_account:,}].",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(collect_limits.PROVIDERS),
+    default="local",
+    show_default=True,
+    help="Where the accounts live.",
+)
+@click.option(
+    "--replies/--no-replies",
+    default=None,
+    help="Whether the accounts' replies count as their posts [default: they do].",
+)
+@click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
+@click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
+@click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
+def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
+            max_per_account: int | None, provider: str, replies: bool | None, wait: bool,
+            as_json: bool, api_url: str | None) -> None:  # fmt: skip
+    """Store the images of each ACCOUNT (handles or DIDs) in the stack's bucket, once each."""
+    import json
+
+    from rich.console import Console
+
+    from kindred_infra import render
+    from kindred_infra.client import ApiError, KindredApi
+
+    chosen = _accounts(accounts, from_file)
+    options: dict[str, int | bool] = {}
+    if max_per_account is not None:
+        options["max_per_account"] = max_per_account
+    if replies is not None:
+        options["replies"] = replies
+    env = read_env_file(_home(home))
+    api = KindredApi(
+        api_url or env.get("KINDRED_API_URL", ""),
+        os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
+    )
+    if not api.base_url:
+        raise click.ClickException(
+            f"no stack is running here: `{kindred_command()} up --media` starts one"
+        )
+    err = Console(stderr=True)
+    try:
+        submitted = api.submit_collection(chosen, provider, options)
+        if not wait:
+            click.echo(json.dumps(submitted, indent=2))
+            return
+        many = f"{len(chosen):,} accounts" if len(chosen) > 1 else "1 account"
+        err.print(f"collection {submitted['id']} of {many}")
+        with render.collection_progress(err) as show:
+            result = api.wait_collection(submitted["id"], show)
+    except ApiError as error:
+        raise click.ClickException(str(error)) from error
+    where = render.media_location(result)
+    if as_json:
+        click.echo(json.dumps({**result, "files": where}, indent=2))
+        return
+    out = Console(width=None if Console().is_terminal else 80)
+    out.print(render.collection_table(result))
+    if where:
+        click.echo(f"files: {where}{{did}}/{{cid}}.{{ext}}, beside {{cid}}.json")
+    click.echo(f"status: {submitted['status_url']}")
 
 
 @main.command()

@@ -30,6 +30,15 @@ class KindredApi:
     def result(self, analysis: str) -> dict[str, Any]:
         return self._call("GET", f"/analyses/{analysis}/results")
 
+    def submit_collection(
+        self, accounts: list[str], provider: str, options: dict[str, int | bool]
+    ) -> dict[str, Any]:
+        body = {"accounts": accounts, "provider": provider, "options": options}
+        return self._call("POST", "/collections", json=body)
+
+    def collection(self, collection: str) -> dict[str, Any]:
+        return self._call("GET", f"/collections/{collection}")
+
     def wait(
         self,
         analysis: str,
@@ -38,22 +47,48 @@ class KindredApi:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Poll until done (or failed); calls on_status with each status; returns the result."""
+        return self._poll(
+            "analysis", self.status, lambda done: self.result(analysis), analysis,
+            on_status, every, timeout,
+        )  # fmt: skip
+
+    def wait_collection(
+        self,
+        collection: str,
+        on_status: Callable[[dict[str, Any]], None],
+        every: float = 1.0,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Poll until done; calls on_status with each status; returns the last (its result)."""
+        return self._poll(
+            "collection", self.collection, lambda done: done, collection, on_status, every, timeout
+        )
+
+    def _poll(
+        self,
+        kind: str,
+        read: Callable[[str], dict[str, Any]],
+        finish: Callable[[dict[str, Any]], dict[str, Any]],
+        job: str,
+        on_status: Callable[[dict[str, Any]], None],
+        every: float,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        """Read the job's status until done (then `finish` of it) or failed (an ApiError)."""
         began = time.monotonic()
         while True:
-            report = self.status(analysis)
+            report = read(job)
             on_status(report)
             if report["status"] == "done":
-                return self.result(analysis)
+                return finish(report)
             if report["status"] == "failed":
                 error = report.get("error") or {}
                 raise ApiError(
-                    f"analysis {analysis} failed ({error.get('reason', 'unknown')}): "
+                    f"{kind} {job} failed ({error.get('reason', 'unknown')}): "
                     f"{error.get('message', 'the logs say more: kindred logs function:tasks')}"
                 )
             if timeout is not None and time.monotonic() - began > timeout:
-                raise ApiError(
-                    f"analysis {analysis} is still {report['status']} after {timeout:.0f} s"
-                )
+                raise ApiError(f"{kind} {job} is still {report['status']} after {timeout:.0f} s")
             time.sleep(every)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -138,3 +138,113 @@ def _duration(seconds: float | None) -> str:
         return "?"
     minutes, seconds = divmod(int(seconds), 60)
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+@contextmanager
+def collection_progress(console: Console) -> Iterator[StatusSink]:
+    """A bar over the accounts ended (done or failed), with the images, bytes and calls.
+
+    On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds and
+    when the collection ends.
+    """
+    if not console.is_terminal:
+        yield _collection_lines(console)
+        return
+    columns = (
+        TextColumn("[bold]{task.fields[stage]:<10}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.fields[counts]}"),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("collection", total=1, stage="collecting", counts="")
+
+        def update(report: dict[str, Any]) -> None:
+            counts = report["progress"]
+            progress.update(
+                bar,
+                total=max(counts["accounts_total"], 1),
+                completed=counts["accounts_done"] + counts["accounts_failed"],
+                stage="done" if report["status"] == "done" else "collecting",
+                counts=_collection_counts(report),
+            )
+
+        yield update
+
+
+def _collection_lines(console: Console) -> StatusSink:
+    last: dict[str, Any] = {"at": -LOG_EVERY, "status": ""}
+
+    def update(report: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - last["at"] < LOG_EVERY and report["status"] == last["status"]:
+            return
+        last.update(at=now, status=report["status"])
+        stage = "done" if report["status"] == "done" else "collecting"
+        console.print(f"{stage}: {_collection_counts(report)}", highlight=False)
+
+    return update
+
+
+def _collection_counts(report: dict[str, Any]) -> str:
+    counts = report["progress"]
+    ended = counts["accounts_done"] + counts["accounts_failed"]
+    return (
+        f"{ended:,}/{counts['accounts_total']:,} accounts ({counts['accounts_failed']:,} failed), "
+        f"{counts['images_stored']:,} images, {size(counts['bytes_stored'])} stored, "
+        f"{counts['upstream_calls']:,} calls"
+    )
+
+
+def collection_table(result: dict[str, Any]) -> Table:
+    """One row per account: images stored, their size, and why it failed when it did."""
+    counts = result["progress"]
+    table = Table(
+        title=f"Collection {result['id']}",
+        caption=f"{counts['images_stored']:,} images ({counts['images_fetched']:,} fetched, "
+        f"{counts['images_already_stored']:,} already stored), {size(counts['bytes_stored'])}, "
+        f"{counts['upstream_calls']:,} upstream calls",
+        title_justify="left",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("account", overflow="fold")
+    table.add_column("images", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("status", overflow="fold")
+    for account in result.get("accounts", []):
+        table.add_row(
+            account["account"],
+            f"{account['images']:,}",
+            size(account["bytes"]),
+            _account_status(account),
+        )
+    return table
+
+
+def _account_status(account: dict[str, Any]) -> str:
+    if account["status"] == "failed":
+        return f"failed: {account.get('reason') or 'unknown'}"
+    notes = [f"{n} {reason}" for reason, n in sorted((account.get("failed") or {}).items())]
+    if account.get("missing"):
+        notes.append(f"{account['missing']} missing")
+    return "done" + (f" ({', '.join(notes)} not stored)" if notes else "")
+
+
+def media_location(result: dict[str, Any]) -> str | None:
+    """Where the collection's files are: the provider's folder, `gs://BUCKET/media/PROVIDER/`,
+    which holds each account's `{did}/`; None when no account reached its images."""
+    prefixes = [a["prefix"] for a in result.get("accounts", []) if a.get("prefix")]
+    return prefixes[0].rstrip("/").rsplit("/", 1)[0] + "/" if prefixes else None
+
+
+def size(count: int) -> str:
+    """Bytes as people read them: 980 B, 9.7 MB, 1.2 GB (powers of 1,000)."""
+    if count < 1000:
+        return f"{count} B"
+    value = count / 1000
+    for unit in ("kB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"

@@ -1,0 +1,84 @@
+"""`kindred collect` as a user types it: flags and accounts checked before anything is sent,
+progress a log can read, a table within 80 columns, the result JSON, where the files are."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+KINDRED = shutil.which("kindred", path=str(Path(sys.executable).parent))
+BUSY = "u71391606.ego-twitter.test"  # thousands of posts: over any small cap
+EMPTY = "u14348594.ego-twitter.test"  # no post with an image
+DEACTIVATED = "u14472428.ego-twitter.test"  # its blob host refuses: RepoDeactivated
+
+
+def collect(stack: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KINDRED_API_URL": stack["KINDRED_API_URL"],
+           "KINDRED_API_KEY": stack["KINDRED_API_KEY"], "COLUMNS": "80"}  # fmt: skip
+    return subprocess.run(
+        [KINDRED, "collect", *args], env=env, capture_output=True, text=True, timeout=240
+    )
+
+
+def test_bad_flags_and_accounts_are_refused_by_name_before_anything_is_sent(tmp_path):
+    nowhere = {"KINDRED_API_URL": "http://127.0.0.1:9", "KINDRED_API_KEY": "x"}  # never reached
+    capped = collect(nowhere, BUSY, "--max-per-account", "0")
+    assert capped.returncode == 2 and "'--max-per-account'" in capped.stderr
+    assert "1<=x<=100000" in capped.stderr
+    assert "'bluesky' is not 'local'" in collect(nowhere, BUSY, "--provider", "bluesky").stderr
+    none = collect(nowhere)
+    assert none.returncode == 2 and "at least one ACCOUNT" in none.stderr
+    listed = tmp_path / "accounts.txt"
+    listed.write_text(f"# mine\n{BUSY}\n\nnot a handle!\n")
+    bad = collect(nowhere, "--from-file", str(listed))
+    assert bad.returncode == 2 and "'--from-file' line 4" in bad.stderr
+    assert "'not a handle!' is not a handle" in bad.stderr
+    unreachable = collect(nowhere, BUSY, "--wait")
+    assert unreachable.returncode == 1 and "cannot reach the kindred API" in unreachable.stderr
+    assert len(unreachable.stderr.strip().splitlines()) == 1
+
+
+def test_a_piped_run_logs_plain_progress_then_a_table_within_80_columns(media_stack, tmp_path):
+    listed = tmp_path / "accounts.txt"
+    listed.write_text(f"# two of them\n{EMPTY}\n\n{DEACTIVATED}  # deactivated\n")
+    done = collect(media_stack, BUSY, "--from-file", str(listed), "--max-per-account", "20",
+                   "--wait")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "of 3 accounts" in done.stderr
+    progress = [line for line in done.stderr.splitlines() if " accounts (" in line]
+    assert progress[-1].startswith("done: 3/3 accounts (1 failed), 20 images, "), done.stderr
+    assert progress[-1].endswith(" calls")
+    rows = {
+        line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if ".test" in line
+    }
+    assert rows[BUSY][0] == "20" and rows[BUSY][-1] == "done"
+    assert rows[EMPTY][:3] == ["0", "0", "B"]
+    assert rows[DEACTIVATED][-2:] == ["failed:", "deactivated"]
+    assert max(len(line.rstrip()) for line in done.stdout.splitlines()) <= 80, done.stdout
+    assert "files: gs://kindred-local/media/local/{did}/{cid}.{ext}" in done.stdout
+    assert "status: http://" in done.stdout
+
+
+def test_json_prints_the_result_with_each_accounts_images_bytes_reason_and_files(media_stack):
+    done = collect(media_stack, BUSY, DEACTIVATED, "--max-per-account", "5", "--no-replies",
+                   "--wait", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "done" and result["id"]
+    assert result["options"] == {"max_per_account": 5, "replies": False}
+    busy, deactivated = result["accounts"]
+    assert busy["account"] == BUSY and busy["images"] == 5 and busy["bytes"] > 0
+    assert busy["prefix"] == f"gs://kindred-local/media/local/{busy['did']}/"
+    assert deactivated["status"] == "failed" and deactivated["reason"] == "deactivated"
+    assert result["files"] == "gs://kindred-local/media/local/"
+
+
+def test_without_wait_it_prints_the_collection_id_and_status_url(media_stack):
+    sent = collect(media_stack, EMPTY)
+    assert sent.returncode == 0, sent.stderr
+    submitted = json.loads(sent.stdout)
+    assert submitted["status_url"].endswith(f"/collections/{submitted['id']}")
