@@ -30,6 +30,7 @@ from kindred.core.errors import InvalidInput, KindredError, NotFound
 from kindred.core.media import MAX_BLOB_BYTES, CollectOptions, MediaImage
 from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
 from kindred.core.pagination import advance
+from kindred.core.timestamps import rfc3339
 from kindred.ports import MediaSource
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
@@ -357,7 +358,7 @@ def status(deps: Deps, collection: str) -> dict[str, Any]:
             "images_fetched": totals["fetched"], "images_already_stored": totals["already_stored"],
             "bytes_stored": totals["bytes"], "upstream_calls": totals["calls"],
         },
-        "created_at": doc["created_at"], "finished_at": doc.get("finished_at"),
+        "created_at": rfc3339(doc["created_at"]), "finished_at": rfc3339(doc.get("finished_at")),
     }  # fmt: skip
     if doc["status"] == "done" and doc["accounts_total"] <= 1000:
         docs = deps.store.list(names.accounts_collection(collection))
