@@ -112,6 +112,11 @@ def result_table(result: dict[str, Any]) -> Table:
         ("score", "right"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    # A handle is what a user copies: whole; the name gives way when the width is short.
+    handles = [similar["handle"] for similar in result["similar"]]
+    table.columns[1].min_width = max(map(len, handles), default=6)
+    table.columns[1].no_wrap = True
+    table.columns[2].no_wrap, table.columns[2].overflow = True, "ellipsis"
     for rank, similar in enumerate(result["similar"], 1):
         table.add_row(
             str(rank),
