@@ -8,12 +8,13 @@ import random
 import pytest
 from support.fakes import World
 from support.media_session import ServiceSession, graph_over, media_service
+from support.walk import deliver_all
 
 from kindred.core import collection_names as names
 from kindred.core.cid import blob_cid
 from kindred.core.errors import InvalidInput
 from kindred.core.media import CollectOptions
-from kindred.core.messages import KINDS, CheckAccount, FetchBlob, ReadMedia, StartCollection
+from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
 from kindred.services import collect, pipeline
 from kindred_infra import paths
 from kindred_infra.graph_server.cid import raw_cid
@@ -154,15 +155,5 @@ def test_bad_requests_name_the_field(body, field):
 def test_a_whole_collection_hands_on_only_what_the_table_says(service):
     world = World([], graph=graph_over(ServiceSession(service)))
     collect.submit(world.deps(), [NO_MEDIA, OVER_CAP, DEACTIVATED], "local", CollectOptions(5))
-    seen = set()
-    while world.queue.pending:
-        _, step, body = world.queue.pending.popleft()
-        before = len(world.queue.names)
-        pipeline.deliver(world.deps(), step, body)
-        created = len(world.queue.names) - before
-        handed = {
-            KINDS[s] for _, s, _ in list(world.queue.pending)[len(world.queue.pending) - created :]
-        }
-        assert handed <= set(pipeline.HANDS_ON[KINDS[step]]), (step, handed)
-        seen.add(KINDS[step])
+    seen = deliver_all(world)
     assert seen == {StartCollection, ReadMedia, FetchBlob, CheckAccount}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from support.fakes import World
+from support.walk import deliver_all
 from test_pipeline_logic import random_graph
 
 from kindred.core.cost import Meter
@@ -84,16 +85,6 @@ def test_every_kind_of_message_has_a_step_and_says_what_it_hands_on():
 def test_a_whole_analysis_hands_on_only_what_the_table_says():
     world = World(random_graph(5))
     submit(world.deps(), "a0", "local", AnalysisOptions(top_candidates=9, results=5))
-    seen = set()
-    while world.queue.pending:
-        _, step, body = world.queue.pending.popleft()
-        before = len(world.queue.names)
-        pipeline.deliver(world.deps(), step, body)
-        created = len(world.queue.names) - before
-        handed = {
-            KINDS[s] for _, s, _ in list(world.queue.pending)[len(world.queue.pending) - created :]
-        }
-        assert handed <= set(pipeline.HANDS_ON[KINDS[step]]), (step, handed)
-        seen.add(KINDS[step])
+    seen = deliver_all(world)
     media = {StartCollection, ReadMedia, FetchBlob, CheckAccount}  # tests/unit/test_collect.py
     assert seen == set(KINDS.values()) - media
