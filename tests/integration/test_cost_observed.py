@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage
 from support.api import analyse, call
+from support.stack import bucket
 
 from kindred_infra.tasks_emulator import read_dispatches
 
@@ -25,12 +24,7 @@ def test_the_reported_cost_is_what_the_emulators_and_the_graph_server_saw(fast_s
         for d in read_dispatches(Path(fast_stack["KINDRED_HOME"]) / "tasks")
         if d.task.rsplit("/", 1)[1].startswith(analysis) and not d.duplicate
     }
-    client = storage.Client(
-        project=fast_stack["GOOGLE_CLOUD_PROJECT"],
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": fast_stack["STORAGE_EMULATOR_HOST"]},
-    )
-    objects = list(client.list_blobs(fast_stack["KINDRED_BUCKET"], prefix=f"analyses/{analysis}/"))
+    objects = list(bucket(fast_stack).list_blobs(prefix=f"analyses/{analysis}/"))
 
     print(f"reported {cost}; observed: {len(dispatched)} tasks dispatched, "
           f"{upstream} upstream calls, {len(objects)} objects")  # fmt: skip

@@ -8,7 +8,7 @@ import random
 import pytest
 from support import expected
 from support.api import analyse
-from support.stack import speed_up
+from support.stack import bucket, speed_up
 
 from kindred_infra import stack
 from kindred_infra.stack.control import read_env_file
@@ -52,15 +52,3 @@ def test_a_tally_past_the_payload_budget_spills_and_the_result_is_exact(wide_sta
     assert result["popular"][0]["overlap"] == FOLLOWERS  # the shared accounts
     parts = list(bucket(env).list_blobs(prefix=f"analyses/{result['id']}/parts/"))
     assert len(parts) >= 2, [blob.name for blob in parts]  # one group, spilled into several runs
-
-
-def bucket(env: dict):
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
-
-    client = storage.Client(
-        project=env["GOOGLE_CLOUD_PROJECT"],
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": env["STORAGE_EMULATOR_HOST"]},
-    )
-    return client.bucket(env["KINDRED_BUCKET"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import grpc
-from google.cloud import tasks_v2
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage, tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.protobuf import field_mask_pb2
 
@@ -31,3 +32,13 @@ def speed_up(local_stack: dict[str, str]) -> dict[str, str]:
     )
     client.update_queue(queue=queue, update_mask=field_mask_pb2.FieldMask(paths=["rate_limits"]))
     return local_stack
+
+
+def bucket(env: dict[str, str]) -> storage.Bucket:
+    """The stack's bucket, through the unmodified google-cloud-storage client."""
+    client = storage.Client(
+        project=env["GOOGLE_CLOUD_PROJECT"],
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": env["STORAGE_EMULATOR_HOST"]},
+    )
+    return client.bucket(env["KINDRED_BUCKET"])
