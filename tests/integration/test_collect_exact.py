@@ -178,11 +178,6 @@ def faulty_media_stack(tmp_path_factory):
         stack.down(options.home)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a getBlob answer the fault plan garbles (`malformed`: other bytes, status 200) is "
-    "recorded as cid_mismatch for good (collect._fetch) instead of retried, so an image is lost",
-)
 def test_under_faults_and_duplicates_the_same_files_each_once_within_the_budget(
     media_stack, faulty_media_stack
 ):

@@ -26,7 +26,7 @@ from kindred.core import collection_names as names
 from kindred.core import retry
 from kindred.core.cid import blob_cid
 from kindred.core.cost import Meter
-from kindred.core.errors import InvalidInput, KindredError, NotFound
+from kindred.core.errors import InvalidInput, KindredError, NotFound, RetryLater
 from kindred.core.media import MAX_BLOB_BYTES, CollectOptions, MediaImage
 from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
 from kindred.core.pagination import advance
@@ -250,7 +250,12 @@ def _fetch(deps: Deps, message: FetchBlob, sidecar: str) -> str:
         if decision.reason in ACCOUNT_REASONS:
             deps.blobs.write_json(account_failed, {"reason": decision.reason, "cid": image.cid})
         return f"failed-{decision.reason}"
-    if blob_cid(data) != image.cid:  # the host served other bytes: never stored under the CID
+    if blob_cid(data) != image.cid:  # other bytes: never stored under the CID
+        # A garbled answer passes (the next may be whole); a host that keeps serving other
+        # bytes is given up on, by the one rule.
+        garbled = RetryLater(f"getBlob {image.cid}: the bytes do not match their CID")
+        if retry.decide(garbled, deps.attempt).action is not retry.Action.GIVE_UP:
+            raise garbled
         return "failed-cid_mismatch"
     deps.blobs.write(names.media_blob(provider, image.did, image.cid, image.extension), data)
     url = deps.settings.provider_url(provider)
