@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -63,6 +63,16 @@ def progress_bar(console: Console) -> Iterator[StatusSink]:
 
 
 def _log_lines(console: Console) -> StatusSink:
+    def line(report: dict[str, Any]) -> str:
+        stage = STAGES.get(report["status"], report["status"])
+        share = report["progress"]["share"]
+        return f"{stage}: {share:.0%}, {_counts(report)}, {_left(report)}"
+
+    return _every_few_seconds(console, line)
+
+
+def _every_few_seconds(console: Console, line: Callable[[dict[str, Any]], str]) -> StatusSink:
+    """A plain line every LOG_EVERY seconds and at each change of status: for logs and pipes."""
     last: dict[str, Any] = {"at": -LOG_EVERY, "status": ""}
 
     def update(report: dict[str, Any]) -> None:
@@ -70,9 +80,7 @@ def _log_lines(console: Console) -> StatusSink:
         if now - last["at"] < LOG_EVERY and report["status"] == last["status"]:
             return
         last.update(at=now, status=report["status"])
-        stage = STAGES.get(report["status"], report["status"])
-        share = report["progress"]["share"]
-        console.print(f"{stage}: {share:.0%}, {_counts(report)}, {_left(report)}", highlight=False)
+        console.print(line(report), highlight=False)
 
     return update
 
@@ -177,17 +185,11 @@ def collection_progress(console: Console) -> Iterator[StatusSink]:
 
 
 def _collection_lines(console: Console) -> StatusSink:
-    last: dict[str, Any] = {"at": -LOG_EVERY, "status": ""}
-
-    def update(report: dict[str, Any]) -> None:
-        now = time.monotonic()
-        if now - last["at"] < LOG_EVERY and report["status"] == last["status"]:
-            return
-        last.update(at=now, status=report["status"])
+    def line(report: dict[str, Any]) -> str:
         stage = "done" if report["status"] == "done" else "collecting"
-        console.print(f"{stage}: {_collection_counts(report)}", highlight=False)
+        return f"{stage}: {_collection_counts(report)}"
 
-    return update
+    return _every_few_seconds(console, line)
 
 
 def _collection_counts(report: dict[str, Any]) -> str:
