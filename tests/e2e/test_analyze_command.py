@@ -3,21 +3,13 @@ check, progress a log can read, a table that fits 80 columns and commands that w
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
-KINDRED = shutil.which("kindred", path=str(Path(sys.executable).parent))
+from support.cli import kindred_against
 
 
-def analyze(stack: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KINDRED_API_URL": stack["KINDRED_API_URL"],
-           "KINDRED_API_KEY": stack["KINDRED_API_KEY"], "COLUMNS": "80"}  # fmt: skip
-    return subprocess.run(
-        [KINDRED, "analyze", *args], env=env, capture_output=True, text=True, timeout=240
-    )
+def analyze(stack: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return kindred_against(stack, "analyze", *args)
 
 
 def test_a_bad_flag_is_refused_with_its_name_and_bounds_before_anything_is_sent(local_stack):

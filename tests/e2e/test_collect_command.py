@@ -4,24 +4,17 @@ progress a log can read, a table within 80 columns, the result JSON, where the f
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
-KINDRED = shutil.which("kindred", path=str(Path(sys.executable).parent))
+from support.cli import kindred_against
+
 BUSY = "u71391606.ego-twitter.test"  # thousands of posts: over any small cap
 EMPTY = "u14348594.ego-twitter.test"  # no post with an image
 DEACTIVATED = "u14472428.ego-twitter.test"  # its blob host refuses: RepoDeactivated
 
 
-def collect(stack: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KINDRED_API_URL": stack["KINDRED_API_URL"],
-           "KINDRED_API_KEY": stack["KINDRED_API_KEY"], "COLUMNS": "80"}  # fmt: skip
-    return subprocess.run(
-        [KINDRED, "collect", *args], env=env, capture_output=True, text=True, timeout=240
-    )
+def collect(stack: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return kindred_against(stack, "collect", *args)
 
 
 def test_bad_flags_and_accounts_are_refused_by_name_before_anything_is_sent(tmp_path):
