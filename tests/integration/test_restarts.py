@@ -11,7 +11,7 @@ import time
 
 import pytest
 from support import expected
-from support.api import call, finished, submit, wait_until
+from support.api import call, finished, submit, wait_for_calls, wait_until
 from support.expected import DEFAULTS, minimum_calls
 from support.stack import queue_path, speed_up, tasks_client
 
@@ -36,15 +36,6 @@ def stack_options(tmp_path):
         yield options
     finally:
         stack.down(options.home)
-
-
-def wait_for_calls(env: dict, calls: int, timeout: float = 120) -> None:
-    """Until the graph server has answered `calls` requests: the crawl's progress, counted
-    where it happens (group markers all land near the end, since the chains run side by side)."""
-    deadline = time.monotonic() + timeout
-    while call("GET", env["KINDRED_GRAPH_URL"] + "/_stats")[1]["requests"] < calls:
-        assert time.monotonic() < deadline, f"fewer than {calls} upstream calls in {timeout} s"
-        time.sleep(0.1)
 
 
 def test_a_restart_of_the_whole_stack_mid_crawl_resumes_with_the_same_answer(stack_options, want):

@@ -56,3 +56,12 @@ def finished(submitted: dict, timeout: float = 240) -> dict:
 def analyse(stack: dict, account: str, options: dict, timeout: float = 240) -> dict:
     """Submit and wait for the result; fails with the last status if it does not finish."""
     return finished(submit(stack, account, options), timeout)
+
+
+def wait_for_calls(env: dict, calls: int, timeout: float = 120) -> None:
+    """Until the graph server has answered `calls` requests: the crawl's progress, counted
+    where it happens (group markers all land near the end, since the chains run side by side)."""
+    deadline = time.monotonic() + timeout
+    while call("GET", env["KINDRED_GRAPH_URL"] + "/_stats")[1]["requests"] < calls:
+        assert time.monotonic() < deadline, f"fewer than {calls} upstream calls in {timeout} s"
+        time.sleep(0.1)
