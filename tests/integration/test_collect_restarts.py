@@ -14,14 +14,16 @@ from support.api import call, wait_for_calls
 from support.collection import (
     ACCOUNTS,
     BLOB,
+    BUSY,
     CAP,
+    EMPTY,
     assert_exact_files,
     expectations,
     minimum,
     spent,
     stats,
 )  # fmt: skip
-from support.stack import bucket
+from support.stack import bucket, queue_path, tasks_client
 
 from kindred_infra import stack
 from kindred_infra.stack import state
@@ -124,3 +126,32 @@ def test_a_restart_of_the_whole_stack_mid_collection_ends_with_the_same_files(fr
     print(f"\nstack restart at {at_stop['requests']} calls: {total} getBlob for a minimum of "
           f"{blobs}; in flight at the stop: {in_flight}")  # fmt: skip
     assert blobs <= total <= blobs + 2 + in_flight
+
+
+@pytest.fixture
+def sweeping_media_stack(tmp_path):
+    options = stack.StackOptions(
+        home=tmp_path / "home", ports=stack.free_ports(), rate_limit="0", media=True,
+        stale_seconds=4, cron_every=1,
+    )  # fmt: skip
+    stack.up(options)
+    try:
+        yield read_env_file(options.home)
+    finally:
+        stack.down(options.home)
+
+
+def test_the_sweeper_ends_a_collection_whose_blob_queue_stalls(sweeping_media_stack):
+    env = sweeping_media_stack
+    client, blobs = tasks_client(env), queue_path(env, "upstream-local-blobs")
+    client.pause_queue(name=blobs)  # no image gets an outcome: the accounts cannot finish
+    try:
+        submitted = submit(env)
+        result = done(submitted, 60)
+    finally:
+        client.resume_queue(name=blobs)
+    assert call("GET", submitted["status_url"])[1]["status"] == "done"
+    by_account = {a["account"]: a for a in result["accounts"]}
+    busy = by_account[BUSY]
+    assert (busy["images"], busy["missing"]) == (0, CAP), busy  # what it missed, said
+    assert by_account[EMPTY]["status"] == "done" and by_account[EMPTY]["images"] == 0

@@ -63,3 +63,8 @@ def blob_task(collection: str, index: int, cid: str) -> str:
 
 def check_task(collection: str, index: int, round_: int) -> str:
     return f"{collection}-m{index:06d}-check{round_:03d}"
+
+
+def check_spec_blob(collection: str, index: int) -> str:
+    """The account's CheckAccount, kept when its feed chain ends: the sweeper's to force."""
+    return f"{outcomes_prefix(collection, index)}_check.json"

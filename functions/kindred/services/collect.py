@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import Any, cast
 
 from kindred.core import collection_names as names
-from kindred.core import retry
+from kindred.core import messages, retry
 from kindred.core.cid import blob_cid
 from kindred.core.cost import Meter
 from kindred.core.errors import InvalidInput, KindredError, NotFound, RetryLater
@@ -200,6 +200,9 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
             index=message.index, did=following.did, handle=handle, images=following.images,
             pages=step.state.pages, skipped=dict(skipped), cost=message.cost,
         )  # fmt: skip
+        # kept for the sweeper, which forces the check of an account that stalls
+        deps.blobs.write_json(names.check_spec_blob(message.analysis, message.index),
+                              check.to_dict())  # fmt: skip
         at = deps.clock.now() + _check_wait(deps, message.provider, following.images)
         send(deps, names.check_task(message.analysis, message.index, 0), check, at=at)
 
@@ -292,6 +295,28 @@ def check_step(deps: Deps, message: CheckAccount) -> None:
         send(deps, names.check_task(collection, index, message.round + 1), again, at=at)
         return
     _record_account(deps, collection, index, _account_result(deps, message, outcomes))
+
+
+def force_check(deps: Deps, collection: str, index: int, account: str, attempt: int) -> str:
+    """Move a stalled account on (the sweeper): its check, if its feed chain ended, runs now
+    and records the images still without an outcome as missing; an account whose feed chain
+    never ended is recorded as failed, `stalled`. Returns which ("checked" or "stalled")."""
+    try:
+        spec = messages.from_dict(CheckAccount.STEP, json.loads(
+            deps.blobs.read(names.check_spec_blob(collection, index))))  # fmt: skip
+    except NotFound:
+        _record_account(
+            deps, collection, index,
+            {
+                "account": account, "did": None, "status": "failed", "reason": "stalled",
+                "error": "its feed was not read to the end before the collection stalled",
+                "images": 0, "bytes": 0, "calls": 0,
+            },
+        )  # fmt: skip
+        return "stalled"
+    forced = replace(cast(CheckAccount, spec), round=MAX_ROUNDS + attempt)
+    send(deps, names.check_task(collection, index, MAX_ROUNDS + attempt), forced, carry=False)
+    return "checked"
 
 
 def _account_result(deps: Deps, message: CheckAccount, outcomes: dict[str, str]) -> dict[str, Any]:

@@ -1,13 +1,18 @@
 """The sweeper: nothing waits forever. A job whose stage has made no progress for
-`stale_seconds` moves on with what it has; its result records the coverage it reached."""
+`stale_seconds` moves on with what it has; its result records the coverage it reached. A
+collection whose accounts have made no progress for as long has the checks of its unfinished
+accounts forced: each records the images still without an outcome as `missing` (an account
+whose feed was never read to the end, as failed, `stalled`), and the collection ends."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from kindred.core import names
+from kindred.core import collection_names, names
 from kindred.core.errors import NotFound
 from kindred.core.messages import Aggregate, Rank
+from kindred.services import collect
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -31,6 +36,38 @@ def sweep(deps: Deps) -> list[str]:
         else:
             send(deps, names.aggregate_task(analysis, attempt), Aggregate(analysis=analysis))
         moved.append(analysis)
+    return moved + sweep_collections(deps)
+
+
+def sweep_collections(deps: Deps) -> list[str]:
+    """Force the unfinished accounts of stale collections on; returns the ids it moved."""
+    moved = []
+    now = deps.clock.now()
+    running = [("status", "==", "running"), ("kind", "==", "collection")]
+    for collection, doc in deps.store.query(collection_names.COLLECTIONS, running):
+        accounts = collection_names.accounts_collection(collection)
+        latest = float(doc.get("updated_at", doc["created_at"]))
+        newest = deps.store.query(accounts, order_by=[("at", "descending")], limit=1)
+        if newest:
+            latest = max(latest, float(newest[0][1]["at"]))
+        if now - latest < deps.settings.stale_seconds:
+            continue
+        attempt = int(doc.get("forced", 0)) + 1
+        deps.store.update(
+            collection_names.collection_doc(collection), {"forced": attempt, "updated_at": now}
+        )
+        recorded = {int(d["index"]) for d in deps.store.list(accounts)}
+        chunks: dict[int, list[str]] = {}
+        for index in range(int(doc["accounts_total"])):
+            if index in recorded:
+                continue
+            chunk = index // collect.CHUNK
+            if chunk not in chunks:
+                name = f"{collection_names.accounts_blob(collection)}.{chunk:04d}"
+                chunks[chunk] = json.loads(deps.blobs.read(name))
+            account = chunks[chunk][index % collect.CHUNK]
+            collect.force_check(deps, collection, index, account, attempt)
+        moved.append(collection)
     return moved
 
 
