@@ -63,6 +63,7 @@ class StackOptions:
     upstream_timeout: float = SETTINGS.upstream_timeout  # the functions' patience upstream
     slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
     media: bool = False  # the graph server's posts, images and getBlob (--media)
+    image_bytes: int | None = None  # the graph server's typical image size; None: its default
     function_workers: int = 1  # processes per function (functions-framework's WORKERS)
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
     tasks_body_key: str = ""  # signs task bodies; `kindred up` makes it; only functions get it
@@ -166,6 +167,8 @@ def plan(options: StackOptions) -> list[PartSpec]:
         graph_args += ["--graph-name", options.graph_name]
     if options.media:
         graph_args += ["--media"]
+    if options.image_bytes is not None:
+        graph_args += ["--image-bytes", str(options.image_bytes)]
     parts = [
         PartSpec(
             "firestore",
