@@ -331,6 +331,17 @@ def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
     help="Also the accounts of FILE, one a line (blank lines and # comments skipped).",
 )
 @click.option(
+    "--from-analysis",
+    metavar="ID",
+    help="Instead of ACCOUNT...: the most similar accounts a finished analysis found.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, collect_limits.MAX_TOP),
+    help="With --from-analysis: its N most similar accounts "
+    f"[default: {collect_limits.DEFAULT_TOP}].",
+)
+@click.option(
     "--max-per-account",
     type=click.IntRange(1, collect_limits.MAX_PER_ACCOUNT),
     help=f"Store at most N images an account, newest first "
@@ -352,8 +363,9 @@ def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
 def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
-            max_per_account: int | None, provider: str, replies: bool | None, wait: bool,
-            as_json: bool, api_url: str | None) -> None:  # fmt: skip
+            from_analysis: str | None, top: int | None, max_per_account: int | None,
+            provider: str, replies: bool | None, wait: bool, as_json: bool,
+            api_url: str | None) -> None:  # fmt: skip
     """Store the images of each ACCOUNT (handles or DIDs) in the stack's bucket, once each."""
     import json
 
@@ -362,7 +374,11 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
     from kindred_infra import render
     from kindred_infra.client import ApiError, KindredApi
 
-    chosen = _accounts(accounts, from_file)
+    if from_analysis is not None and (accounts or from_file):
+        raise click.UsageError("give ACCOUNT... (or --from-file) or --from-analysis, not both")
+    if top is not None and from_analysis is None:
+        raise click.BadParameter("goes with --from-analysis", param_hint="'--top'")
+    chosen = _accounts(accounts, from_file) if from_analysis is None else []
     options: dict[str, int | bool] = {}
     if max_per_account is not None:
         options["max_per_account"] = max_per_account
@@ -379,11 +395,13 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
         )
     err = Console(stderr=True)
     try:
-        submitted = api.submit_collection(chosen, provider, options)
+        submitted = api.submit_collection(chosen, provider, options, from_analysis, top)
         if not wait:
             click.echo(json.dumps(submitted, indent=2))
             return
         many = f"{len(chosen):,} accounts" if len(chosen) > 1 else "1 account"
+        if from_analysis is not None:
+            many = f"the accounts most like analysis {from_analysis}'s target"
         err.print(f"collection {submitted['id']} of {many}")
         with render.collection_progress(err) as show:
             result = api.wait_collection(submitted["id"], show)

@@ -31,9 +31,19 @@ class KindredApi:
         return self._call("GET", f"/analyses/{analysis}/results")
 
     def submit_collection(
-        self, accounts: list[str], provider: str, options: dict[str, int | bool]
+        self,
+        accounts: list[str],
+        provider: str,
+        options: dict[str, int | bool],
+        from_analysis: str | None = None,
+        top: int | None = None,
     ) -> dict[str, Any]:
-        body = {"accounts": accounts, "provider": provider, "options": options}
+        """The accounts named, or (`from_analysis`) the `top` most similar of an analysis."""
+        body: dict[str, Any] = {"accounts": accounts, "provider": provider, "options": options}
+        if from_analysis is not None:
+            body = {"from_analysis": from_analysis, "options": options}
+            if top is not None:
+                body["top"] = top
         return self._call("POST", "/collections", json=body)
 
     def collection(self, collection: str) -> dict[str, Any]:

@@ -75,3 +75,20 @@ def test_without_wait_it_prints_the_collection_id_and_status_url(media_stack):
     assert sent.returncode == 0, sent.stderr
     submitted = json.loads(sent.stdout)
     assert submitted["status_url"].endswith(f"/collections/{submitted['id']}")
+
+
+def test_from_an_analysis_it_collects_the_accounts_the_analysis_found(media_stack):
+    analysed = kindred_against(media_stack, "analyze", "u6017542.ego-twitter.test",
+                               "--max-followers", "100", "--wait", "--json")  # fmt: skip
+    assert analysed.returncode == 0, analysed.stderr
+    analysis = json.loads(analysed.stdout)
+    done = collect(media_stack, "--from-analysis", analysis["id"], "--top", "2",
+                   "--max-per-account", "3", "--wait", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [a["account"] for a in result["accounts"]] == [
+        similar["handle"] for similar in analysis["similar"][:2]
+    ]
+    assert result["status"] == "done"
+    both = collect(media_stack, BUSY, "--from-analysis", analysis["id"])
+    assert both.returncode == 2 and "not both" in both.stderr

@@ -16,7 +16,12 @@ class InvalidInput(KindredError):
 
 
 class NotFound(KindredError):
-    """The thing asked for does not exist (an account upstream, an analysis here)."""
+    """The thing asked for does not exist (an account upstream, an analysis here); `field`
+    names the request's field that asked for it, when one did."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class RetryLater(KindredError):

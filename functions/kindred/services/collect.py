@@ -29,6 +29,7 @@ from kindred.core.cost import Meter
 from kindred.core.errors import InvalidInput, KindredError, NotFound, RetryLater
 from kindred.core.media import MAX_BLOB_BYTES, CollectOptions, MediaImage
 from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
+from kindred.core.names import analysis_doc
 from kindred.core.pagination import advance
 from kindred.core.timestamps import rfc3339
 from kindred.ports import MediaSource
@@ -38,6 +39,7 @@ from kindred.services.submit import ACCOUNT
 
 PROVIDERS = ("local",)  # bluesky needs each account's PDS, from its DID document: not yet
 MAX_ACCOUNTS = 100_000
+DEFAULT_TOP, MAX_TOP = 10, 1_000  # from an analysis: its N most similar accounts
 MAX_PER_ACCOUNT = 100_000
 CHUNK = 500  # accounts per stored list object and per StartCollection task
 SEEN_CHARS = 12  # characters of each CID carried to tell an image already handed on
@@ -47,6 +49,40 @@ MAX_CHECK_WAIT = 300.0  # seconds between two checks, at most
 ACCOUNT_REASONS = frozenset({"deactivated", "suspended", "not_found", "private"})
 _OUTCOME_RANK = {"stored": 3, "present": 2}
 _OPTION_FIELDS = {"max_per_account", "replies"}
+
+
+def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOptions]:
+    """(accounts, provider, options) of a `POST /collections` body: its `accounts`, or the
+    `top` most similar accounts of the finished analysis `from_analysis`; raises InvalidInput."""
+    if not isinstance(body, dict) or "from_analysis" not in body:
+        return parse_request(body)
+    unknown = sorted(set(body) - {"from_analysis", "top", "options"})
+    if unknown:
+        hint = "; give accounts or from_analysis, not both" if "accounts" in unknown else ""
+        raise InvalidInput(f"unknown field {unknown[0]!r}{hint}", unknown[0])
+    top = body.get("top", DEFAULT_TOP)
+    if type(top) is not int or not 1 <= top <= MAX_TOP:
+        raise InvalidInput(f"top must be an integer from 1 to {MAX_TOP}, not {top!r}", "top")
+    analysis = body["from_analysis"]
+    doc = None
+    if isinstance(analysis, str) and 8 <= len(analysis) <= 64 and analysis.isalnum():
+        doc = deps.store.get(analysis_doc(analysis))
+    if doc is None:
+        raise NotFound(f"no analysis {str(analysis)[:80]!r}", "from_analysis")
+    if doc["status"] != "done":
+        raise InvalidInput(
+            f"analysis {analysis} is {doc['status']}: collect from it once it is done",
+            "from_analysis",
+        )
+    if doc["provider"] not in PROVIDERS:
+        raise InvalidInput(
+            f"analysis {analysis} is of {doc['provider']}, which cannot be collected from yet",
+            "from_analysis",
+        )
+    accounts = [similar["handle"] for similar in doc["result"]["similar"][:top]]
+    if not accounts:
+        raise InvalidInput(f"analysis {analysis} found no similar account", "from_analysis")
+    return accounts, doc["provider"], _options(body.get("options", {}))
 
 
 def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:

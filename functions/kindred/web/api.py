@@ -107,8 +107,10 @@ def results(request: flask.Request, analysis: str) -> flask.Response:
 def create_collection(request: flask.Request) -> flask.Response:
     settings = bootstrap.settings()
     client_of(request, settings.api_keys)
-    accounts, provider, options = collect.parse_request(_json_body(request, MAX_COLLECTION_BYTES))
-    collection = collect.submit(bootstrap.deps(), accounts, provider, options)
+    deps = bootstrap.deps()
+    body = _json_body(request, MAX_COLLECTION_BYTES)
+    accounts, provider, options = collect.accounts_requested(deps, body)
+    collection = collect.submit(deps, accounts, provider, options)
     url = f"{request.url_root.rstrip('/')}/collections/{collection}"
     body = {"id": collection, "status": "running", "status_url": url}
     return json_response(body, 202, {"Location": url})

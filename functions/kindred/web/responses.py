@@ -41,7 +41,8 @@ def from_error(error: KindredError) -> flask.Response:
     if isinstance(error, InvalidInput):
         return error_response(400, "invalid_request", str(error), field=error.field)
     if isinstance(error, NotFound):
-        return error_response(404, "not_found", str(error))
+        named = {"field": error.field} if error.field else {}
+        return error_response(404, "not_found", str(error), **named)
     if isinstance(error, FailedForGood):
         return error_response(422, error.reason, str(error))
     if isinstance(error, RetryLater):
