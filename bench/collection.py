@@ -27,6 +27,13 @@ feed pages are read at the AppView's 3,000 requests per 5 minutes and images at 
 (9/s, kept under the 10/s); every getBlob goes through the one blob budget (decision 0007; a
 collector spread over many PDS hosts would have one budget each and go faster); no failures.
 
+Sizes: full 10 accounts of 200 KB images capped at 100 (the faults run: the first 5), quick
+3 accounts of 20 KB images capped at 30; the accounts are the bundled graph's first active ones
+with enough images of their own to reach the cap. Not 20 accounts of 200: the Storage
+emulator rewrites one JSON of all its objects' metadata on each write (three objects an
+image), and at 4,000 images the collection fell to ~3.6 images/s with the emulator at a full
+core (`bench/README.md`).
+
 Run alone: `python -m bench.collection [--quick]`.
 """
 
@@ -84,7 +91,7 @@ class Sizes:
 
 
 QUICK = Sizes(accounts=3, cap=30, fault_accounts=3, image_bytes=20_000)
-FULL = Sizes(accounts=20, cap=200, fault_accounts=5, image_bytes=None)
+FULL = Sizes(accounts=10, cap=100, fault_accounts=5, image_bytes=None)
 
 
 @dataclass(frozen=True)
