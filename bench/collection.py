@@ -12,7 +12,7 @@ the graph server's posts and images on (`--media`).
 11. the tasks function's peak RSS during the collection;
 12. the seed's job projected at Bluesky's published limits, against the seed's 10 days.
 
-The seed (`../shared/seeds/000_*.txt`, "Swipr - Data Collection") scraped Instagram with
+The seed (the "Swipr - Data Collection" write-up this project starts from) scraped Instagram with
 InstaLooter, wrapped in a monitor of its own (ILM) that waited out each timeout and went on
 down the list of profiles. After Instagram's April 2018 change it got about 20 calls an hour,
 each worth some 50 pictures, and could not page past about 20 pages (1,000 pictures) of one
@@ -256,22 +256,6 @@ def _collection_writes(bench: BenchStack, collection: str) -> int:
     return sum(collection.encode() in base64.b64decode(r["w"]) for r in lines)
 
 
-def _set_queue(bench: BenchStack, name: str, rate: float, burst: int, concurrency: int) -> None:
-    from google.cloud import tasks_v2
-    from google.protobuf import field_mask_pb2
-
-    client, queue = bench.queue(name)
-    limits = tasks_v2.RateLimits(
-        max_dispatches_per_second=rate,
-        max_burst_size=burst,
-        max_concurrent_dispatches=concurrency,
-    )
-    client.update_queue(
-        queue=tasks_v2.Queue(name=queue, rate_limits=limits),
-        update_mask=field_mask_pb2.FieldMask(paths=["rate_limits"]),
-    )
-
-
 def _rate(starts: list[float]) -> float:
     if len(starts) < 2 or starts[-1] == starts[0]:
         return 0.0
@@ -289,7 +273,7 @@ def collect(label: str, accounts: list[str], sizes: Sizes, **stack_options: Any)
         for name in (FEED_QUEUE, BLOB_QUEUE):
             spec = queues[name]
             burst = spec.bucket_size or 10
-            _set_queue(bench, name, spec.rate, burst, spec.max_concurrent_requests or burst)
+            bench.set_queue(spec.rate, spec.max_concurrent_requests or burst, burst, name)
         graph_url = bench.env["KINDRED_GRAPH_URL"]
         walks = [capped_walk(graph_url, account, sizes.cap) for account in accounts]
         api = bench.api()

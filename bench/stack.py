@@ -32,9 +32,11 @@ class BenchStack:
     home: Path
     groups: dict[str, int]  # part name -> pid, which leads the part's process group
 
-    def set_queue(self, rate: float, concurrency: int = 20, burst: int = 20) -> None:
-        """The upstream queue's rate limits, as `gcloud tasks queues update` would set them."""
-        client, queue = self.queue()
+    def set_queue(
+        self, rate: float, concurrency: int = 20, burst: int = 20, name: str = UPSTREAM_QUEUE
+    ) -> None:
+        """A queue's rate limits, as `gcloud tasks queues update` would set them."""
+        client, queue = self.queue(name)
         limits = tasks_v2.RateLimits(
             max_dispatches_per_second=rate,
             max_burst_size=burst,
