@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.stack import running
 
 from kindred_infra import stack
-from kindred_infra.stack.control import read_env_file
 
 TIERS = ("unit", "functions", "integration", "e2e")
 
@@ -26,11 +26,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     options = stack.StackOptions(
         home=tmp_path_factory.mktemp("kindred-home"), ports=stack.free_ports(), rate_limit="0"
     )
-    stack.up(options)
-    try:
-        yield read_env_file(options.home)
-    finally:
-        stack.down(options.home)
+    with running(options) as env:
+        yield env
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +40,5 @@ def media_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         rate_limit="0",
         media=True,
     )
-    stack.up(options)
-    try:
-        yield read_env_file(options.home)
-    finally:
-        stack.down(options.home)
+    with running(options) as env:
+        yield env

@@ -20,9 +20,9 @@ from support.collection import (
     spent,
     stats,
 )  # fmt: skip
+from support.stack import running
 
 from kindred_infra import stack
-from kindred_infra.stack.control import read_env_file
 
 
 def test_stored_cids_bytes_sidecars_and_calls_are_exact(media_stack):
@@ -58,11 +58,8 @@ def faulty_media_stack(tmp_path_factory):
         media=True, faults=0.1, fault_seed=7, duplicates=0.1,
         upstream_timeout=2.0, slow_seconds=3.0,  # a "slow" answer outlasts the client, sooner
     )  # fmt: skip
-    stack.up(options)
-    try:
-        yield read_env_file(options.home)
-    finally:
-        stack.down(options.home)
+    with running(options) as env:
+        yield env
 
 
 def test_under_faults_and_duplicates_the_same_files_each_once_within_the_budget(

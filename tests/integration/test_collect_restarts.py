@@ -18,12 +18,14 @@ from support.collection import (
     CAP,
     EMPTY,
     assert_exact_files,
+    collection_done,
     expectations,
     minimum,
     spent,
     stats,
+    submit_collection,
 )  # fmt: skip
-from support.stack import bucket, queue_path, tasks_client
+from support.stack import bucket, queue_path, running, tasks_client
 
 from kindred_infra import stack
 from kindred_infra.stack import state
@@ -36,11 +38,8 @@ def restart_stack(tmp_path_factory):
         home=tmp_path_factory.mktemp("collect-restarts"), ports=stack.free_ports(),
         rate_limit="0", media=True,
     )  # fmt: skip
-    stack.up(options)
-    try:
+    with running(options):
         yield options
-    finally:
-        stack.down(options.home)
 
 
 @pytest.fixture
@@ -50,26 +49,6 @@ def fresh(restart_stack):
     for blob in bucket(env).list_blobs(prefix="media/"):
         blob.delete()
     return restart_stack
-
-
-def submit(env: dict[str, str]) -> dict:
-    status, submitted = call(
-        "POST", f"{env['KINDRED_API_URL']}/collections",
-        {"accounts": ACCOUNTS, "options": {"max_per_account": CAP}},
-        {"Authorization": f"Bearer {env['KINDRED_API_KEY']}"},
-    )  # fmt: skip
-    assert status == 202, submitted
-    return submitted
-
-
-def done(submitted: dict, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        report = call("GET", submitted["status_url"])[1]
-        if report["status"] == "done":
-            return report
-        time.sleep(0.5)
-    raise AssertionError(f"collection {submitted['id']} not done in {timeout:.0f} s: {report}")
 
 
 def fetched_outcomes(env: dict[str, str], collection: str) -> int:
@@ -82,7 +61,7 @@ def test_killing_the_tasks_function_mid_collection_loses_and_repeats_nothing(fre
     env = read_env_file(fresh.home)
     want = expectations(env)
     before = stats(env)
-    submitted = submit(env)
+    submitted = submit_collection(env, ACCOUNTS, CAP)
     in_flight = []
     for calls in (15, 35):  # of some 55: both kills fall among the getBlob tasks
         wait_for_calls(env, before["requests"] + calls)
@@ -95,7 +74,7 @@ def test_killing_the_tasks_function_mid_collection_loses_and_repeats_nothing(fre
         in_flight.append(answered - fetched_outcomes(env, submitted["id"]))
         stack.restart(fresh.home, "function:tasks")
 
-    result = done(submitted)
+    result = collection_done(submitted)
     used = spent(before, stats(env))
     assert_exact_files(env, result, want)
     _, blobs = minimum(want)
@@ -108,7 +87,7 @@ def test_a_restart_of_the_whole_stack_mid_collection_ends_with_the_same_files(fr
     env = read_env_file(fresh.home)
     want = expectations(env)
     before = stats(env)
-    submitted = submit(env)
+    submitted = submit_collection(env, ACCOUNTS, CAP)
     wait_for_calls(env, before["requests"] + 25)
     recorded = fetched_outcomes(env, submitted["id"])
     at_stop = spent(before, stats(env))  # the graph server's counts start again at its restart
@@ -118,7 +97,7 @@ def test_a_restart_of_the_whole_stack_mid_collection_ends_with_the_same_files(fr
     stack.up(fresh)
     env = read_env_file(fresh.home)
 
-    result = done(submitted)
+    result = collection_done(submitted)
     used = spent({}, stats(env))  # a new graph server: every call it counted is the collection's
     assert_exact_files(env, result, want)
     _, blobs = minimum(want)
@@ -134,11 +113,8 @@ def sweeping_media_stack(tmp_path):
         home=tmp_path / "home", ports=stack.free_ports(), rate_limit="0", media=True,
         stale_seconds=4, cron_every=1,
     )  # fmt: skip
-    stack.up(options)
-    try:
-        yield read_env_file(options.home)
-    finally:
-        stack.down(options.home)
+    with running(options) as env:
+        yield env
 
 
 def test_the_sweeper_ends_a_collection_whose_blob_queue_stalls(sweeping_media_stack):
@@ -146,8 +122,8 @@ def test_the_sweeper_ends_a_collection_whose_blob_queue_stalls(sweeping_media_st
     client, blobs = tasks_client(env), queue_path(env, "upstream-local-blobs")
     client.pause_queue(name=blobs)  # no image gets an outcome: the accounts cannot finish
     try:
-        submitted = submit(env)
-        result = done(submitted, 60)
+        submitted = submit_collection(env, ACCOUNTS, CAP)
+        result = collection_done(submitted, 60)
     finally:
         client.resume_queue(name=blobs)
     assert call("GET", submitted["status_url"])[1]["status"] == "done"

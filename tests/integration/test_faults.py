@@ -7,10 +7,9 @@ import pytest
 from support import expected
 from support.api import analyse, call
 from support.expected import CASES, DEFAULTS, minimum_calls
-from support.stack import speed_up
+from support.stack import running, speed_up
 
 from kindred_infra import stack
-from kindred_infra.stack.control import read_env_file
 
 
 def running_stack(home, **faults):
@@ -23,11 +22,8 @@ def running_stack(home, **faults):
         slow_seconds=3.0,
         **faults,
     )
-    stack.up(options)
-    try:
-        yield speed_up(read_env_file(options.home))
-    finally:
-        stack.down(options.home)
+    with running(options) as env:
+        yield speed_up(env)
 
 
 @pytest.fixture(scope="module")

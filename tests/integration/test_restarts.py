@@ -13,7 +13,7 @@ import pytest
 from support import expected
 from support.api import call, finished, submit, wait_for_calls, wait_until
 from support.expected import DEFAULTS, minimum_calls
-from support.stack import queue_path, speed_up, tasks_client
+from support.stack import queue_path, running, speed_up, tasks_client
 
 from kindred_infra import stack
 from kindred_infra.stack import state
@@ -31,11 +31,8 @@ def want():
 @pytest.fixture
 def stack_options(tmp_path):
     options = stack.StackOptions(home=tmp_path / "home", ports=stack.free_ports(), rate_limit="0")
-    stack.up(options)
-    try:
+    with running(options):
         yield options
-    finally:
-        stack.down(options.home)
 
 
 def test_a_restart_of_the_whole_stack_mid_crawl_resumes_with_the_same_answer(stack_options, want):
@@ -84,11 +81,8 @@ def sweeping_stack(tmp_path):
         home=tmp_path / "home", ports=stack.free_ports(), rate_limit="0",
         stale_seconds=4, cron_every=1,
     )  # fmt: skip
-    stack.up(options)
-    try:
-        yield speed_up(read_env_file(options.home))
-    finally:
-        stack.down(options.home)
+    with running(options) as env:
+        yield speed_up(env)
 
 
 def test_a_truly_lost_chain_is_left_behind_by_the_sweeper_and_shows_in_the_coverage(

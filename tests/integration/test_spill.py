@@ -8,10 +8,9 @@ import random
 import pytest
 from support import expected
 from support.api import analyse
-from support.stack import bucket, speed_up
+from support.stack import bucket, running, speed_up
 
 from kindred_infra import stack
-from kindred_infra.stack.control import read_env_file
 
 TARGET, FOLLOWERS, FOLLOWS_EACH = 1, 4, 6_000
 
@@ -35,11 +34,8 @@ def wide_stack(tmp_path_factory):
         home=folder / "home", ports=stack.free_ports(), rate_limit="0",
         graph=folder / "edges.txt", graph_name="wide",
     )  # fmt: skip
-    stack.up(options)
-    try:
-        yield speed_up(read_env_file(options.home)), folder / "edges.txt"
-    finally:
-        stack.down(options.home)
+    with running(options) as env:
+        yield speed_up(env), folder / "edges.txt"
 
 
 def test_a_tally_past_the_payload_budget_spills_and_the_result_is_exact(wide_stack):

@@ -5,12 +5,11 @@ chain reads it), the stored files and sidecars, and the graph server's call coun
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 from kindred_infra.graph_server.cid import raw_cid
-from support.api import call
+from support.api import call, wait_until
 from support.stack import bucket
 
 FEED, BLOB = "app.bsky.feed.getAuthorFeed", "com.atproto.sync.getBlob"
@@ -49,20 +48,22 @@ def own_media(env: dict[str, str], actor: str, cap: int) -> tuple[list[dict[str,
             return images, pages
 
 
-def collect(env: dict[str, str], accounts: list[str], cap: int, timeout: float = 300) -> dict:
+def submit_collection(env: dict[str, str], accounts: list[str], cap: int) -> dict:
     status, submitted = call(
         "POST", f"{env['KINDRED_API_URL']}/collections",
         {"accounts": accounts, "options": {"max_per_account": cap}},
         {"Authorization": f"Bearer {env['KINDRED_API_KEY']}"},
     )  # fmt: skip
     assert status == 202, submitted
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        report = call("GET", submitted["status_url"])[1]
-        if report["status"] == "done":
-            return report
-        time.sleep(0.5)
-    raise AssertionError(f"collection {submitted['id']} not done in {timeout:.0f} s: {report}")
+    return submitted
+
+
+def collection_done(submitted: dict, timeout: float = 300) -> dict:
+    return wait_until(submitted, lambda report: report["status"] == "done", timeout)
+
+
+def collect(env: dict[str, str], accounts: list[str], cap: int, timeout: float = 300) -> dict:
+    return collection_done(submit_collection(env, accounts, cap), timeout)
 
 
 def stats(env: dict[str, str]) -> dict[str, int]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import grpc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage, tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.protobuf import field_mask_pb2
+
+from kindred_infra import stack
+from kindred_infra.stack.control import read_env_file
 
 TEST_RATE = 100.0  # dispatches/s on the upstream queue: the suite's time, not the design's
 
@@ -42,3 +48,13 @@ def bucket(env: dict[str, str]) -> storage.Bucket:
         client_options={"api_endpoint": env["STORAGE_EMULATOR_HOST"]},
     )
     return client.bucket(env["KINDRED_BUCKET"])
+
+
+@contextlib.contextmanager
+def running(options: stack.StackOptions) -> Iterator[dict[str, str]]:
+    """The stack of `options` up, yielding its `stack.env`; always stopped again."""
+    stack.up(options)
+    try:
+        yield read_env_file(options.home)
+    finally:
+        stack.down(options.home)
