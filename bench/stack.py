@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -105,13 +107,31 @@ class Analysis:
 @contextlib.contextmanager
 def running_stack(**options: Any) -> Iterator[BenchStack]:
     """`kindred up` with these StackOptions in a temporary home on free ports; always stopped."""
-    with tempfile.TemporaryDirectory(prefix="kindred-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kindred-bench-") as tmp, _term_exits():
         home = Path(tmp) / "home"
         try:
             record = stack.up(stack.StackOptions(home=home, ports=stack.free_ports(), **options))
             yield BenchStack(read_env_file(home), home, {p.name: p.pid for p in record.parts})
         finally:
             stack.down(home)
+
+
+@contextlib.contextmanager
+def _term_exits() -> Iterator[None]:
+    """SIGTERM (`kill`, a CI timeout) raises SystemExit, so the `finally` above still stops the
+    stack: the default action would end the bench and leave nine processes behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def group_cpu(groups: dict[str, int]) -> dict[str, float]:
