@@ -61,3 +61,40 @@ def test_the_stack_passes_the_image_size_to_the_graph_server(tmp_path):
     assert "--image-bytes" not in graph_argv(media=True)
     argv = graph_argv(media=True, image_bytes=20_000)
     assert argv[argv.index("--image-bytes") + 1] == "20000"
+
+
+def test_the_serving_figures_hold_the_feed_page_to_50_ms_and_the_blob_to_half_the_interval():
+    from bench import media_serving
+
+    measured = {
+        "actors": ["u1.ego-twitter.test"],
+        "feed_ms": [10.0] * 19 + [60.0],  # p95 lands between the two
+        "follower_ms": [2.0] * 20,
+        "images_listed": 3_700,
+        "blob_ms": [4.0] * 20,
+        "mean_blob_bytes": 20_000.0,
+        "rss_media_mb": 80.0,
+        "rss_plain_mb": 54.0,
+    }
+    feed, blob, memory = media_serving.figures(measured)
+    assert feed.value == pytest.approx(12.5) and feed.met is True
+    assert feed.params["images_per_feed_page"] == 185.0
+    assert blob.met is True and blob.baseline == pytest.approx(1000 / 9)
+    assert memory.ratio == pytest.approx(80 / 54)
+    slow = media_serving.figures({**measured, "feed_ms": [10.0] * 10 + [70.0] * 10})[0]
+    assert slow.met is False
+
+
+def test_the_heaviest_accounts_are_active_and_have_the_most_posts():
+    from bench import media_serving
+    from kindred_infra import paths
+    from kindred_infra.graph_server.graph import load_graph
+
+    heavy = media_serving.heaviest(3)
+    graph = load_graph(paths.DEFAULT_GRAPH)
+    model = posts.PostModel(graph, "ego-twitter")
+    ids = np.asarray(graph.ids)
+    counts, statuses = model.counts(ids), model.statuses(ids)
+    chosen = np.isin(ids, [int(h[1:].split(".")[0]) for h in heavy])
+    assert chosen.sum() == 3 and (statuses[chosen] == 0).all()
+    assert counts[chosen].min() >= counts[~chosen & (statuses == 0)].max() > 1_000

@@ -58,6 +58,14 @@ class RawBlob:
     data: bytes
 
 
+@dataclass(frozen=True)
+class _Post:
+    record: dict[str, Any]  # shared by every view of the post: never changed after it is made
+    blobs: tuple[tuple[BlobInfo, str], ...]
+    uri: str
+    cid: str
+
+
 class MediaError(Exception):
     """An XRPC error of the media methods: status, Bluesky's error name, message."""
 
@@ -78,6 +86,9 @@ class Media:
         self._blob_index = functools.lru_cache(maxsize=CACHED_ACCOUNTS)(self._index_blobs)
         self._info = functools.lru_cache(maxsize=CACHED_IMAGES)(images.info)
         self._did = functools.lru_cache(maxsize=CACHED_IMAGES)(identity.did)
+        # A reply's record names its parent and root by URI and CID, so a thread recomputes
+        # its posts' records over and over unless they are kept (a page's time halved).
+        self._post = functools.lru_cache(maxsize=CACHED_IMAGES)(self._post_uncached)
 
     # getAuthorFeed
 
@@ -143,11 +154,12 @@ class Media:
 
     def _post_view(self, posts: AccountPosts, p: int, base_url: str) -> dict[str, Any]:
         did = self._did(posts.account)
-        record, blobs = self._record(posts, p)
+        post = self._post(posts.index, p)
+        record, blobs = post.record, post.blobs
         key = int(posts.keys[p])
         view: dict[str, Any] = {
-            "uri": f"at://{did}/app.bsky.feed.post/{_tid(int(posts.times[p]), key)}",
-            "cid": cid_from_digest(hashlib.sha256(_canonical(record)).digest(), DAG_CBOR),
+            "uri": post.uri,
+            "cid": post.cid,
             "author": self.profiles.basic(posts.account, base_url),
             "record": record,
             "replyCount": key >> 20 & 3, "repostCount": key >> 22 & 7, "likeCount": key >> 25 & 31,
@@ -162,6 +174,15 @@ class Media:
                  "aspectRatio": {"width": b.width, "height": b.height}}
                 for b, alt in blobs]}  # fmt: skip
         return view
+
+    def _post_uncached(self, index: int, p: int) -> _Post:
+        """What a post's views share whatever the base URL: its record, blobs, URI and CID."""
+        posts = self._account(index)
+        record, blobs = self._record(posts, p)
+        uri = f"at://{self._did(posts.account)}/app.bsky.feed.post/"
+        uri += _tid(int(posts.times[p]), int(posts.keys[p]))
+        cid = cid_from_digest(hashlib.sha256(_canonical(record)).digest(), DAG_CBOR)
+        return _Post(record, tuple(blobs), uri, cid)
 
     def _record(
         self, posts: AccountPosts, p: int
@@ -191,8 +212,8 @@ class Media:
         return record, blobs
 
     def _ref(self, posts: AccountPosts, p: int) -> dict[str, str]:
-        view = self._post_view(posts, p, "")
-        return {"uri": view["uri"], "cid": view["cid"]}
+        post = self._post(posts.index, p)
+        return {"uri": post.uri, "cid": post.cid}
 
     def _blob(self, posts: AccountPosts, p: int, slot: int) -> BlobInfo:
         return self._info(*self._image_id(posts, p, slot))
