@@ -9,7 +9,7 @@ import subprocess
 from support.cli import kindred_against
 
 BUSY = "u71391606.ego-twitter.test"  # thousands of posts: over any small cap
-EMPTY = "u14348594.ego-twitter.test"  # no post with an image
+EMPTY = "u352721194.ego-twitter.test"  # 127 followers, no post at all
 DEACTIVATED = "u14472428.ego-twitter.test"  # its blob host refuses: RepoDeactivated
 
 

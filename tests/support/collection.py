@@ -13,7 +13,7 @@ from support.api import call, wait_until
 from support.stack import bucket
 
 FEED, BLOB = "app.bsky.feed.getAuthorFeed", "com.atproto.sync.getBlob"
-EMPTY = "u14348594.ego-twitter.test"  # no post with an image
+EMPTY = "u352721194.ego-twitter.test"  # 127 followers, no post at all
 BUSY = "u71391606.ego-twitter.test"  # 4,638 posts: far over the cap
 DEACTIVATED = "u14472428.ego-twitter.test"  # its feed shows, its blob host refuses
 ACCOUNTS, CAP = [EMPTY, BUSY, DEACTIVATED], 50

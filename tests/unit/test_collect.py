@@ -6,6 +6,7 @@ import json
 import random
 
 import pytest
+from support.collection import DEACTIVATED, EMPTY
 from support.fakes import World
 from support.media_session import ServiceSession, graph_over, media_service
 from support.walk import deliver_all
@@ -21,9 +22,8 @@ from kindred_infra.graph_server.cid import raw_cid
 from kindred_infra.graph_server.graph import load_graph
 
 pytestmark = pytest.mark.unit
-NO_MEDIA, OVER_CAP, DEACTIVATED = (
-    "u12.ego-twitter.test", "u626373.ego-twitter.test", "u14472428.ego-twitter.test",
-)  # fmt: skip
+NO_MEDIA = EMPTY
+OVER_CAP = "u626373.ego-twitter.test"  # 36 images of its own: over a cap of 20
 FEED, BLOB = "app.bsky.feed.getAuthorFeed", "com.atproto.sync.getBlob"
 
 

@@ -5,6 +5,7 @@ has made no progress for `stale_seconds`, and it ends `done`, saying what it mis
 from __future__ import annotations
 
 import pytest
+from support.collection import DEACTIVATED, EMPTY
 from support.fakes import World
 from support.media_session import ServiceSession, graph_over, media_service
 
@@ -16,9 +17,8 @@ from kindred_infra import paths
 from kindred_infra.graph_server.graph import load_graph
 
 pytestmark = pytest.mark.unit
-NO_MEDIA, OVER_CAP, DEACTIVATED = (
-    "u12.ego-twitter.test", "u626373.ego-twitter.test", "u14472428.ego-twitter.test",
-)  # fmt: skip
+NO_MEDIA = EMPTY
+OVER_CAP = "u626373.ego-twitter.test"  # 36 images of its own: over a cap of 20
 LOST = 5
 
 
