@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import random
 import tarfile
 
@@ -69,7 +70,7 @@ def test_every_shard_is_within_the_bound_and_a_larger_file_is_alone_and_flagged(
 def test_a_shard_is_filled_as_far_as_the_next_sample_would_pass_the_bound():
     group = [sample(i, 100_000) for i in range(30)]
     packed = shards.pack(group, 1_000_000)
-    for (members, size, _), (after, _, _) in zip(packed, packed[1:], strict=False):
+    for (members, size, _), (after, _, _) in itertools.pairwise(packed):
         fuller = shards.tar_bytes(sum(map(shards.sample_bytes, (*members, after[0]))))
         assert size <= 1_000_000 < fuller
 
@@ -147,7 +148,8 @@ def test_the_manifest_lists_shards_train_first_with_splits_and_totals():
     def record(name, split, n, accounts):
         digest = hashlib.sha256(name.encode()).hexdigest()
         return {"name": name, "split": split, "nsamples": n, "filesize": n * 1000,
-                "sha256": digest, "md5": digest[:32], "oversize": False, "accounts": accounts}  # fmt: skip
+                "sha256": digest, "md5": digest[:32], "oversize": False,
+                "accounts": accounts}  # fmt: skip
 
     records = [record("kindred-c1-validation-000000.tar", "validation", 3, ["d3"]),
                record("kindred-c1-train-000001.tar", "train", 4, ["d1", "d2"]),
@@ -158,8 +160,10 @@ def test_the_manifest_lists_shards_train_first_with_splits_and_totals():
         "kindred-c1-train-000000.tar", "kindred-c1-train-000001.tar",
         "kindred-c1-validation-000000.tar",
     ]  # fmt: skip
-    assert doc["splits"]["train"] == {"pattern": "kindred-c1-train-{000000..000001}.tar",
-                                      "shards": 2, "samples": 9, "bytes": 9000, "accounts": 2}  # fmt: skip
+    assert doc["splits"]["train"] == {
+        "pattern": "kindred-c1-train-{000000..000001}.tar", "shards": 2, "samples": 9,
+        "bytes": 9000, "accounts": 2,
+    }  # fmt: skip
     assert doc["totals"] == {"shards": 3, "samples": 12, "bytes": 12000}
     assert doc["__kind__"] == "wids-shard-index-v1" and doc["wids_version"] == 1
     assert set(doc["shardlist"][0]) == {"name", "split", "url", "nsamples", "filesize",
