@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import aggregation, cloud_cost, collection, continuation, crawl, plot, report
+from bench import aggregation, cloud_cost, collection, continuation, crawl, export, plot, report
 from bench.figures import Figure, write
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     figures += timed("aggregation (figure 4)", lambda: aggregation.run(args.quick))
     figures += timed("continuation (figure 5)", lambda: continuation.run(args.quick))
     figures += timed("collection (figures 8-12)", lambda: collection.run(args.quick))
+    figures += timed("export (figures 13-14)", lambda: export.run(args.quick))
     by_label = {run.label: run for run in runs}
     growth = [run for run in runs if run.label.startswith("synthetic")]
     figures += [cloud_cost.figure(by_label["fault-free"]), cloud_cost.figure(growth[-1])]
