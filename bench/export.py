@@ -14,7 +14,6 @@ each 8 MiB chunk, so the emulator, not the function, paces the large shards.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 
 from bench.collection import pick_accounts
 from bench.figures import Figure
-from bench.report import table
+from bench.report import module_main
 from bench.stack import _group_hwm, running_stack
 from kindred_infra import stack
 from kindred_infra.stack import state
@@ -111,13 +110,7 @@ def run(quick: bool) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    began = time.perf_counter()
-    print(table(run(args.quick)))
-    print(f"whole: {time.perf_counter() - began:.0f} s")
-    return 0
+    return module_main(run, __doc__ or "", argv)
 
 
 if __name__ == "__main__":

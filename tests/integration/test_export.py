@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 
@@ -72,6 +73,10 @@ def test_the_shards_are_the_collections_files_and_sidecars_byte_for_byte(
         f"kindred-{collected['id']}-{{000000..{len(shards) - 1:06d}}}.tar"
     )
     assert first["splits"]["train"]["accounts"] == 2 and first["urls_expire"] is None
+    shard = first["shardlist"][1]  # its URL serves a Range, as a resuming pull asks
+    ranged = urllib.request.Request(shard["url"], headers={"Range": "bytes=1000-"})
+    with urllib.request.urlopen(ranged, timeout=30) as answer:
+        assert answer.status == 206 and answer.read() == shards[shard["name"]][1000:]
 
 
 def _member(data: bytes, info) -> bytes:

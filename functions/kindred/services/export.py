@@ -60,29 +60,24 @@ def parse_request(body: Any) -> ExportOptions:
             f"format {str(chosen)[:40]!r} is not offered; known: {', '.join(plan.FORMATS)}",
             "format",
         )
-    size = body.get("shard_bytes", plan.DEFAULT_SHARD_BYTES)
-    low, high = plan.MIN_SHARD_BYTES, plan.MAX_SHARD_BYTES
-    if type(size) is not int or not low <= size <= high:
+    size = _within(body, "shard_bytes", plan.DEFAULT_SHARD_BYTES, plan.MIN_SHARD_BYTES,
+                   plan.MAX_SHARD_BYTES, (int,))  # fmt: skip
+    share = _within(body, "validation_share", 0.0, 0, plan.MAX_VALIDATION_SHARE, (int, float))
+    lifetime = _within(body, "url_lifetime", plan.DEFAULT_URL_LIFETIME, plan.MIN_URL_LIFETIME,
+                       plan.MAX_URL_LIFETIME, (int,))  # fmt: skip
+    return ExportOptions(chosen, int(size), float(share), int(lifetime))
+
+
+def _within(body: dict[str, Any], name: str, default: float, low: float, high: float,
+            kinds: tuple[type, ...]) -> float:  # fmt: skip
+    """The body's `name` (or its default) if it is one of `kinds` from `low` to `high`."""
+    value = body.get(name, default)
+    if type(value) not in kinds or not low <= value <= high:
+        what = "an integer" if kinds == (int,) else "a number"
         raise InvalidInput(
-            f"shard_bytes must be an integer from {low:,} to {high:,}, not {str(size)[:40]}",
-            "shard_bytes",
+            f"{name} must be {what} from {low:,} to {high:,}, not {str(value)[:40]}", name
         )
-    share = body.get("validation_share", 0.0)
-    if type(share) not in (int, float) or not 0 <= share <= plan.MAX_VALIDATION_SHARE:
-        raise InvalidInput(
-            f"validation_share must be a number from 0 to {plan.MAX_VALIDATION_SHARE}, "
-            f"not {str(share)[:40]}",
-            "validation_share",
-        )
-    lifetime = body.get("url_lifetime", plan.DEFAULT_URL_LIFETIME)
-    low, high = plan.MIN_URL_LIFETIME, plan.MAX_URL_LIFETIME
-    if type(lifetime) is not int or not low <= lifetime <= high:
-        raise InvalidInput(
-            f"url_lifetime must be an integer number of seconds from {low} to {high:,}, "
-            f"not {str(lifetime)[:40]}",
-            "url_lifetime",
-        )
-    return ExportOptions(chosen, size, float(share), lifetime)
+    return float(value)
 
 
 def submit(deps: Deps, collection: str, options: ExportOptions) -> str:
