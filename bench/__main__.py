@@ -22,6 +22,7 @@ from bench import (
     collection,
     continuation,
     crawl,
+    export,
     media_serving,
     plot,
     report,
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     figures += timed("continuation (figure 5)", lambda: continuation.run(args.quick))
     figures += timed("collection (figures 8-12)", lambda: collection.run(args.quick))
     figures += timed("media serving (figure 13)", lambda: media_serving.run(args.quick))
+    figures += timed("export (figures 14-15)", lambda: export.run(args.quick))
     by_label = {run.label: run for run in runs}
     growth = [run for run in runs if run.label.startswith("synthetic")]
     figures += [cloud_cost.figure(by_label["fault-free"]), cloud_cost.figure(growth[-1])]

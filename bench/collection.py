@@ -39,7 +39,6 @@ Run alone: `python -m bench.collection [--quick]`.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import math
@@ -53,7 +52,7 @@ from urllib.parse import urlencode
 import numpy as np
 
 from bench.figures import Figure
-from bench.report import table
+from bench.report import module_main
 from bench.stack import BenchStack, running_stack
 from kindred_infra import paths
 from kindred_infra.deploy import load_queues
@@ -420,13 +419,7 @@ def figures(clean: Run, faulty: Run) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    began = time.perf_counter()
-    print(table(run(args.quick)))
-    print(f"whole: {time.perf_counter() - began:.0f} s")
-    return 0
+    return module_main(run, __doc__ or "", argv)
 
 
 if __name__ == "__main__":

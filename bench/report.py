@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +55,14 @@ def update_readme(path: Path, meta: dict[str, Any], text: str) -> None:
     head, _, rest = readme.partition(BEGIN)
     _, _, tail = rest.partition(END)
     path.write_text(head + section + tail)
+
+
+def module_main(run: Callable[[bool], list[Figure]], doc: str, argv: list[str] | None) -> int:
+    """`python -m bench.MODULE [--quick]`: one module's figures, printed as the table."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    print(table(run(args.quick)))
+    print(f"whole: {time.perf_counter() - began:.0f} s")
+    return 0

@@ -54,7 +54,9 @@ def deps(config: Settings | None = None) -> Deps:
     return Deps(
         settings=config,
         store=FirestoreJobStore(firestore_client(config), meter, config.collection_prefix),
-        blobs=GcsBlobStore(storage_client(config), config.bucket, meter),
+        blobs=GcsBlobStore(
+            storage_client(config), config.bucket, meter, config.storage_emulator_host
+        ),
         queue=CloudTaskQueue(
             tasks_client(config),
             f"projects/{config.project}/locations/{config.location}",

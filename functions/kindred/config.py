@@ -60,6 +60,11 @@ class Settings:
     def pipeline_queue(self) -> str:
         return "pipeline"
 
+    @property
+    def export_queue(self) -> str:
+        """Export steps: no upstream call, but each moves up to a shard of bytes."""
+        return "export"
+
     def blob_upstream(self, provider: str) -> str:
         """The budget getBlob spends for a provider: its queue is `upstream_queue` of this."""
         return f"{provider}-blobs"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from kindred.core.accounts import Account, AccountProfile, Page
 from kindred.core.media import MediaPage
@@ -126,6 +126,16 @@ class BlobStore(Protocol):
 
     def stream(self, name: str) -> Iterator[bytes]:
         """The object in chunks, without holding it whole. Raises NotFound."""
+        ...
+
+    def writer(self, name: str, content_type: str) -> IO[bytes]:
+        """A file that uploads what is written to it in chunks, never holding it whole; the
+        object appears at close, and not at all if the writing ends in an exception."""
+        ...
+
+    def url(self, name: str, lifetime: int) -> tuple[str, float | None]:
+        """(a URL anyone can GET the object at, with Range; the epoch second it expires, or
+        None if it does not)."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from kindred.config import Settings
+from kindred.core import shards as shard_limits
 from kindred.core.media import CollectOptions
 from kindred.core.options import BOUNDS, AnalysisOptions
 from kindred.services import collect as collect_limits
@@ -416,6 +418,121 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
     if where:
         click.echo(f"files: {where}{{did}}/{{cid}}.{{ext}}, beside {{cid}}.json")
     click.echo(f"status: {submitted['status_url']}")
+
+
+SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kKmMgGtT]i?)?[bB]?")
+UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
+         "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}  # fmt: skip
+DURATION = re.compile(r"(\d+)\s*([smhd]?)")
+SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_size(text: str) -> int:
+    """Bytes of `350MB`, `5MB`, `1GiB`, `1000000` (decimal units; `i` for binary ones)."""
+    match = SIZE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"{text[:40]!r} is not a size such as 350MB or 1GiB")
+    return int(float(match[1]) * UNITS[(match[2] or "").lower()])
+
+
+def parse_duration(text: str) -> int:
+    """Seconds of `7d`, `12h`, `90m`, `600s` or `600`."""
+    match = DURATION.fullmatch(text.strip().lower())
+    if not match:
+        raise ValueError(f"{text[:40]!r} is not a duration such as 7d, 12h or 600s")
+    return int(match[1]) * SECONDS[match[2]]
+
+
+def _within(text: str, parse: Callable[[str], int], low: int, high: int, hint: str) -> int:
+    try:
+        value = parse(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=hint) from error
+    if not low <= value <= high:
+        raise click.BadParameter(f"{value:,} is not from {low:,} to {high:,}", param_hint=hint)
+    return value
+
+
+@main.command()
+@click.argument("collection")
+@home_option
+@click.option("--shard-size", default="350MB", show_default=True,
+              help=f"Bytes a shard at most ({shard_limits.MIN_SHARD_BYTES:,} to "
+              f"{shard_limits.MAX_SHARD_BYTES:,}); a larger file goes alone.")  # fmt: skip
+@click.option("--validation-share", type=click.FloatRange(0, shard_limits.MAX_VALIDATION_SHARE),
+              help="Put about this share of the samples, by whole accounts, in a validation "
+              "split sharing no account with training [default: no split].")  # fmt: skip
+@click.option(
+    "--url-lifetime",
+    default="7d",
+    show_default=True,
+    help="How long the manifest's signed URLs last in the cloud (60s to 7d).",
+)
+@click.option("--wait", is_flag=True, help="Show progress until done, then the shards.")
+@click.option("--json", "as_json", is_flag=True,
+              help="With --wait: print only {id, shards, manifest_url}.")  # fmt: skip
+@click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
+def export(collection: str, home: str | None, shard_size: str, validation_share: float | None,
+           url_lifetime: str, wait: bool, as_json: bool, api_url: str | None) -> None:  # fmt: skip
+    """Write the finished COLLECTION as uncompressed WebDataset shards and a manifest."""
+    import json
+
+    from rich.console import Console
+
+    from kindred_infra import render
+    from kindred_infra.client import ApiError
+
+    body: dict[str, Any] = {
+        "format": shard_limits.FORMAT,
+        "shard_bytes": _within(shard_size, parse_size, shard_limits.MIN_SHARD_BYTES,
+                               shard_limits.MAX_SHARD_BYTES, "'--shard-size'"),
+        "url_lifetime": _within(url_lifetime, parse_duration, shard_limits.MIN_URL_LIFETIME,
+                                shard_limits.MAX_URL_LIFETIME, "'--url-lifetime'"),
+    }  # fmt: skip
+    if validation_share:
+        body["validation_share"] = validation_share
+    api = _api(home, api_url, "up --media")
+    err = Console(stderr=True)
+    try:
+        made = api.submit_export(collection, body)
+        if not wait:
+            click.echo(json.dumps(made, indent=2))
+            return
+        err.print(f"export {made['id']} of collection {collection}")
+        with render.export_progress(err) as show:
+            manifest = api.wait_export(made["id"], show)
+        status = api.export(made["id"])
+    except ApiError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        shards = manifest["shardlist"]
+        body = {"id": made["id"], "shards": shards, "manifest_url": status["manifest_url"]}
+        click.echo(json.dumps(body, indent=2))
+        return
+    for shard in manifest["shardlist"]:
+        note = "  (one file over the bound)" if shard["oversize"] else ""
+        click.echo(f"{shard['name']}  {shard['nsamples']:>6,} samples  "
+                   f"{render.size(shard['filesize']):>9}{note}")  # fmt: skip
+    totals = manifest["totals"]
+    click.echo(f"{totals['shards']:,} shards, {totals['samples']:,} samples, "
+               f"{render.size(totals['bytes'])}")  # fmt: skip
+    click.echo(f"manifest: {status['manifest_url']}")
+
+
+def _api(home: str | None, api_url: str | None, start: str) -> Any:
+    """The API client of the command line: its URL and key from the flags, the environment or
+    the local stack's stack.env; a ClickException naming how to start a stack if none."""
+    from kindred_infra.client import KindredApi
+
+    env = read_env_file(_home(home))
+    api = KindredApi(
+        api_url or env.get("KINDRED_API_URL", ""),
+        os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
+    )
+    if not api.base_url:
+        raise click.ClickException(f"no stack is running here: `{kindred_command()} {start}` "
+                                   "starts one")  # fmt: skip
+    return api
 
 
 @main.command()

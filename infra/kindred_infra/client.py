@@ -49,6 +49,28 @@ class KindredApi:
     def collection(self, collection: str) -> dict[str, Any]:
         return self._call("GET", f"/collections/{collection}")
 
+    def submit_export(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/collections/{collection}/exports", json=body)
+
+    def export(self, export: str) -> dict[str, Any]:
+        return self._call("GET", f"/exports/{export}")
+
+    def manifest(self, export: str) -> dict[str, Any]:
+        return self._call("GET", f"/exports/{export}/manifest")
+
+    def wait_export(
+        self,
+        export: str,
+        on_status: Callable[[dict[str, Any]], None],
+        every: float = 1.0,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Poll until done; calls on_status with each status; returns the manifest."""
+        return self._poll(
+            "export", self.export, lambda done: self.manifest(export), export, on_status, every,
+            timeout,
+        )  # fmt: skip
+
     def wait(
         self,
         analysis: str,

@@ -155,13 +155,56 @@ def _duration(seconds: float | None) -> str:
 
 @contextmanager
 def collection_progress(console: Console) -> Iterator[StatusSink]:
-    """A bar over the accounts ended (done or failed), with the images, bytes and calls.
+    """A bar over the accounts ended (done or failed), with the images, bytes and calls."""
+    with job_progress(
+        console, "collecting",
+        lambda counts: (counts["accounts_total"],
+                        counts["accounts_done"] + counts["accounts_failed"]),
+        _collection_counts,
+    ) as update:  # fmt: skip
+        yield update
+
+
+@contextmanager
+def export_progress(console: Console) -> Iterator[StatusSink]:
+    """A bar over the shards written, with their bytes."""
+    with job_progress(
+        console, "exporting",
+        lambda counts: (counts["shards_total"] or 0, counts["shards_done"]),
+        _export_counts,
+    ) as update:  # fmt: skip
+        yield update
+
+
+def _export_counts(report: dict[str, Any]) -> str:
+    counts = report["progress"]
+    total = counts["shards_total"]
+    if total is None:
+        return "planning the shards"
+    return (
+        f"{counts['shards_done']:,}/{total:,} shards, "
+        f"{size(counts['bytes_done'])} of {size(counts['bytes_total'] or 0)}"
+    )
+
+
+@contextmanager
+def job_progress(
+    console: Console,
+    working: str,
+    ended: Callable[[dict[str, Any]], tuple[int, int]],
+    counts: Callable[[dict[str, Any]], str],
+) -> Iterator[StatusSink]:
+    """A bar over a job's parts ended (`ended`: progress -> (total, ended)), with `counts`.
 
     On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds and
-    when the collection ends.
+    when the job ends.
     """
+
+    def stage(report: dict[str, Any]) -> str:
+        return "done" if report["status"] == "done" else working
+
     if not console.is_terminal:
-        yield _collection_lines(console)
+        yield _every_few_seconds(console, lambda report: f"{stage(report)}: {counts(report)}")
         return
     columns = (
         TextColumn("[bold]{task.fields[stage]:<10}"),
@@ -169,27 +212,14 @@ def collection_progress(console: Console) -> Iterator[StatusSink]:
         TextColumn("{task.fields[counts]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("collection", total=1, stage="collecting", counts="")
+        bar = progress.add_task(working, total=1, stage=working, counts="")
 
         def update(report: dict[str, Any]) -> None:
-            counts = report["progress"]
-            progress.update(
-                bar,
-                total=max(counts["accounts_total"], 1),
-                completed=counts["accounts_done"] + counts["accounts_failed"],
-                stage="done" if report["status"] == "done" else "collecting",
-                counts=_collection_counts(report),
-            )
+            total, done = ended(report["progress"])
+            progress.update(bar, total=max(total, 1), completed=done, stage=stage(report),
+                            counts=counts(report))  # fmt: skip
 
         yield update
-
-
-def _collection_lines(console: Console) -> StatusSink:
-    def line(report: dict[str, Any]) -> str:
-        stage = "done" if report["status"] == "done" else "collecting"
-        return f"{stage}: {_collection_counts(report)}"
-
-    return _every_few_seconds(console, line)
 
 
 def _collection_counts(report: dict[str, Any]) -> str:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from support.api import analyse
+from support.stack import step_entries
 
 from kindred_infra.stack import logs
-
-
-def step_entries(log: Path, analysis: str) -> list[dict]:
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    return [entry for entry in entries if entry.get("analysis") == analysis and "step" in entry]
 
 
 def test_the_tasks_function_logs_one_json_line_per_step_of_the_analysis(fast_stack):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 from google.auth.credentials import AnonymousCredentials
@@ -58,3 +60,9 @@ def running(options: stack.StackOptions) -> Iterator[dict[str, str]]:
         yield read_env_file(options.home)
     finally:
         stack.down(options.home)
+
+
+def step_entries(log: Path, analysis: str) -> list[dict]:
+    """The JSON log lines of a function's steps for one job (analysis, collection, export)."""
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return [entry for entry in entries if entry.get("analysis") == analysis and "step" in entry]

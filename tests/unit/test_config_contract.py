@@ -25,6 +25,7 @@ def test_the_queues_the_functions_use_are_queue_yamls_at_its_rates():
         queue = QUEUES[DEFAULTS.upstream_queue(provider)]
         assert DEFAULTS.upstream_rate(provider) == queue.rate, provider
     assert DEFAULTS.pipeline_queue in QUEUES
+    assert DEFAULTS.export_queue in QUEUES
 
 
 def test_the_stack_sets_only_known_variables_and_the_functions_read_back_its_options(tmp_path):

@@ -16,11 +16,14 @@ from kindred.core.messages import (
     Delivery,
     FetchBlob,
     FetchProfiles,
+    FinishExport,
     PageFollowers,
+    PlanExport,
     Rank,
     ReadFollows,
     ReadMedia,
     StartCollection,
+    WriteShard,
     from_dict,
 )
 from kindred.core.options import AnalysisOptions
@@ -87,4 +90,5 @@ def test_a_whole_analysis_hands_on_only_what_the_table_says():
     submit(world.deps(), "a0", "local", AnalysisOptions(top_candidates=9, results=5))
     seen = deliver_all(world)
     media = {StartCollection, ReadMedia, FetchBlob, CheckAccount}  # tests/unit/test_collect.py
-    assert seen == set(KINDS.values()) - media
+    exports = {PlanExport, WriteShard, FinishExport}  # tests/integration/test_export.py
+    assert seen == set(KINDS.values()) - media - exports

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from datetime import timedelta
+from typing import IO, Any
+from urllib.parse import quote
 
+import google.auth.credentials
+import google.auth.transport.requests
 import google.cloud.storage as storage
 from google.api_core.exceptions import NotFound as GcsNotFound
 
@@ -13,12 +18,16 @@ from kindred.core.cost import Meter, carried
 from kindred.core.errors import NotFound
 
 CHUNK_BYTES = 256 * 1024  # small reads, so many runs can be merged at once in little memory
+UPLOAD_CHUNK = 8 * 1024 * 1024  # a resumable upload's chunk (a multiple of 256 KiB): its buffer
 
 
 class GcsBlobStore:
-    def __init__(self, client: storage.Client, bucket: str, meter: Meter):
+    def __init__(
+        self, client: storage.Client, bucket: str, meter: Meter, emulator: str | None = None
+    ):
         self.bucket = client.bucket(bucket)
         self.meter = meter
+        self.emulator = emulator  # the Storage emulator's URL, when there is one
 
     def write(self, name: str, data: bytes) -> None:
         self.meter.storage_writes += 1
@@ -49,3 +58,41 @@ class GcsBlobStore:
                     yield chunk
         except GcsNotFound as error:
             raise NotFound(f"gs://{self.bucket.name}/{name} does not exist") from error
+
+    def writer(self, name: str, content_type: str) -> IO[bytes]:
+        """A resumable upload of `name`, sent UPLOAD_CHUNK at a time, its md5 checked by the
+        client at the end; left by an exception, the upload is cancelled and nothing appears."""
+        self.meter.storage_writes += 1
+        blob = self.bucket.blob(name)
+        writer: IO[bytes] = blob.open(
+            "wb", chunk_size=UPLOAD_CHUNK, ignore_flush=True, content_type=content_type,
+            checksum="md5",
+        )  # fmt: skip
+        return writer
+
+    def url(self, name: str, lifetime: int) -> tuple[str, float | None]:
+        """(where anyone can GET the object, Range included; when that URL expires or None):
+        locally the emulator's media URL, in the cloud a V4 signed URL of `lifetime` s."""
+        if self.emulator:
+            path = f"/download/storage/v1/b/{self.bucket.name}/o/{quote(name, safe='')}"
+            return f"{self.emulator.rstrip('/')}{path}?alt=media", None
+        blob = self.bucket.blob(name)
+        credentials = self.bucket.client._credentials
+        url = blob.generate_signed_url(
+            version="v4", expiration=timedelta(seconds=lifetime), method="GET",
+            **signing(credentials),
+        )  # fmt: skip
+        return str(url), time.time() + lifetime
+
+
+def signing(credentials: Any) -> dict[str, Any]:
+    """How to sign with these credentials: a key file signs itself; Cloud Functions' default
+    credentials hold no key, so the IAM API signs as their service account with their token."""
+    if isinstance(credentials, google.auth.credentials.Signing):
+        return {"credentials": credentials}
+    if not credentials.valid:
+        credentials.refresh(google.auth.transport.requests.Request())
+    return {
+        "service_account_email": credentials.service_account_email,
+        "access_token": credentials.token,
+    }

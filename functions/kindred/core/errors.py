@@ -15,6 +15,11 @@ class InvalidInput(KindredError):
         self.field = field
 
 
+class Conflict(InvalidInput):
+    """The request is right but the thing it names is not ready for it yet (HTTP 409): a
+    collection still running, an export whose manifest is not written."""
+
+
 class NotFound(KindredError):
     """The thing asked for does not exist (an account upstream, an analysis here); `field`
     names the request's field that asked for it, when one did."""

@@ -166,11 +166,43 @@ class CheckAccount(Message):
     round: int = 0
 
 
+# Dataset export (services/export.py). `analysis` is the job's id: here the export's.
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportMessage(Message):
+    """A step of an export: it reads and writes Cloud Storage only, on the export queue."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanExport(ExportMessage):
+    """List the collection's files, plan every shard (core.shards), start one WriteShard each."""
+
+    STEP = "exportplan"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteShard(ExportMessage):
+    """Write one planned shard from the stored files, streaming; the shard is the unit a
+    retry redoes, and a finished one (its marker) is never redone."""
+
+    STEP = "shard"
+    shard: int  # its place in the plan
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinishExport(ExportMessage):
+    """Once every shard has its marker: write the manifest, mark the export done."""
+
+    STEP = "exportfinish"
+
+
 KINDS: dict[str, type[Message]] = {
     kind.STEP: kind
     for kind in (
         PageFollowers, ReadFollows, Aggregate, FetchProfiles, Rank,
         StartCollection, ReadMedia, FetchBlob, CheckAccount,
+        PlanExport, WriteShard, FinishExport,
     )
 }  # fmt: skip
 

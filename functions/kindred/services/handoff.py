@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from kindred.core.messages import FIRST_DELIVERY, Delivery, Message, UpstreamMessage
+from kindred.core.messages import (
+    FIRST_DELIVERY,
+    Delivery,
+    ExportMessage,
+    Message,
+    UpstreamMessage,
+)
 from kindred.services.deps import Deps
 
 
@@ -23,9 +29,10 @@ def send(
     bookkeeping is the new task's own: a continuation never inherits its sender's waits.
     """
     message = dataclasses.replace(message, delivery=delivery)
-    queue = (
-        deps.settings.upstream_queue(message.provider)
-        if isinstance(message, UpstreamMessage)
-        else deps.settings.pipeline_queue
-    )
+    if isinstance(message, UpstreamMessage):
+        queue = deps.settings.upstream_queue(message.provider)
+    elif isinstance(message, ExportMessage):  # storage-bound: a queue of its own
+        queue = deps.settings.export_queue
+    else:
+        queue = deps.settings.pipeline_queue
     return deps.queue.enqueue(queue, name, message, at, carry)

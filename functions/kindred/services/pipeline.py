@@ -11,9 +11,11 @@
                                         ├──> FetchBlob            one per image, blob queue
                                         └──> CheckAccount ──> [account record]  (collect.py)
 
+    export ──> PlanExport ──> WriteShard x N ──> [shard marker] ──> FinishExport   (export.py)
+
 A step makes at most one upstream call; those that do run on the provider's queue, whose
-rate is the upstream budget, the others on the pipeline queue. Each step's code is in the
-module the table names; `send` is how every step hands on.
+rate is the upstream budget, export steps on the export queue, the others on the pipeline
+queue. Each step's code is in the module the table names; `send` is how every step hands on.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ from kindred.core.messages import (
     CheckAccount,
     FetchBlob,
     FetchProfiles,
+    FinishExport,
     Message,
     PageFollowers,
+    PlanExport,
     Rank,
     ReadFollows,
     ReadMedia,
     StartCollection,
+    WriteShard,
     from_dict,
 )
-from kindred.services import aggregate, collect, crawl, rank
+from kindred.services import aggregate, collect, crawl, export, rank
 from kindred.services.deps import Deps
 
 Step = Callable[[Deps, Any], None]
@@ -49,6 +54,9 @@ STEPS: dict[type[Message], Step] = {
     ReadMedia: collect.media_step,
     FetchBlob: collect.fetch_step,
     CheckAccount: collect.check_step,
+    PlanExport: export.plan_step,
+    WriteShard: export.shard_step,
+    FinishExport: export.finish_step,
 }
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
@@ -61,6 +69,9 @@ HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
     ReadMedia: (ReadMedia, FetchBlob, CheckAccount),
     FetchBlob: (),
     CheckAccount: (CheckAccount,),
+    PlanExport: (WriteShard, FinishExport),
+    WriteShard: (FinishExport,),
+    FinishExport: (),
 }
 
 

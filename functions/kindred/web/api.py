@@ -12,9 +12,11 @@ from werkzeug.exceptions import NotFound as NoRoute
 from werkzeug.routing import Map, RoutingException, Rule
 
 from kindred import __version__, bootstrap
+from kindred.core import shards
 from kindred.core.errors import InvalidInput, KindredError
 from kindred.core.json_body import parse_object
 from kindred.services import collect, reports
+from kindred.services import export as exports
 from kindred.services.submit import parse_request, submit
 from kindred.web import html
 from kindred.web.auth import client_of
@@ -32,6 +34,9 @@ ROUTES = Map(
         Rule("/analyses/<analysis>/results", endpoint="results", methods=["GET"]),
         Rule("/collections", endpoint="collect", methods=["POST"]),
         Rule("/collections/<collection>", endpoint="collection", methods=["GET"]),
+        Rule("/collections/<collection>/exports", endpoint="export", methods=["POST"]),
+        Rule("/exports/<export>", endpoint="export_status", methods=["GET"]),
+        Rule("/exports/<export>/manifest", endpoint="manifest", methods=["GET"]),
     ],
     strict_slashes=False,
     merge_slashes=False,
@@ -120,6 +125,36 @@ def collection_status(request: flask.Request, collection: str) -> flask.Response
     return json_response(collect.status(bootstrap.deps(), collection))
 
 
+def create_export(request: flask.Request, collection: str) -> flask.Response:
+    settings = bootstrap.settings()
+    client_of(request, settings.api_keys)
+    options = exports.parse_request(_json_body(request))
+    made = exports.submit(bootstrap.deps(), collection, options)
+    links = {"self": f"/exports/{made}", "manifest": f"/exports/{made}/manifest"}
+    body = {"id": made, "collection": collection, "status": "running", "links": links}
+    location = {"Location": f"{request.url_root.rstrip('/')}/exports/{made}"}
+    return json_response(body, 202, location)
+
+
+def export_status(request: flask.Request, export: str) -> flask.Response:
+    return json_response(exports.status(bootstrap.deps(), export))
+
+
+def export_manifest(request: flask.Request, export: str) -> flask.Response:
+    lifetime = request.args.get("url_lifetime")
+    seconds = None
+    if lifetime is not None:
+        low, high = shards.MIN_URL_LIFETIME, shards.MAX_URL_LIFETIME
+        if not (lifetime.isascii() and lifetime.isdigit() and low <= int(lifetime) <= high):
+            raise InvalidInput(
+                f"url_lifetime must be a number of seconds from {low} to {high:,}, "
+                f"not {lifetime[:40]!r}",
+                "url_lifetime",
+            )
+        seconds = int(lifetime)
+    return json_response(exports.manifest(bootstrap.deps(), export, seconds))
+
+
 class BodyTooLarge(InvalidInput):
     """The body is over MAX_BODY_BYTES (HTTP 413)."""
 
@@ -156,4 +191,7 @@ ENDPOINTS: dict[str, Callable[..., flask.Response]] = {
     "results": results,
     "collect": create_collection,
     "collection": collection_status,
+    "export": create_export,
+    "export_status": export_status,
+    "manifest": export_manifest,
 }

@@ -7,6 +7,7 @@ from typing import Any
 import flask
 
 from kindred.core.errors import (
+    Conflict,
     FailedForGood,
     InvalidInput,
     KindredError,
@@ -38,6 +39,8 @@ def from_error(error: KindredError) -> flask.Response:
         return response
     if isinstance(error, TooBusy):
         return error_response(429, "too_many_analyses", str(error))
+    if isinstance(error, Conflict):
+        return error_response(409, "conflict", str(error), field=error.field)
     if isinstance(error, InvalidInput):
         return error_response(400, "invalid_request", str(error), field=error.field)
     if isinstance(error, NotFound):
