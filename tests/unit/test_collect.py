@@ -65,9 +65,9 @@ def drain(world: World, seed: int = 0, duplicates: bool = False) -> None:
             pipeline.deliver(world.deps(), pick[1], json.loads(json.dumps(pick[2])))
 
 
-def collect_all(world: World, accounts, cap: int, **drain_options) -> dict:
+def collect_all(world: World, accounts, cap: int, provider="local", **drain_options) -> dict:
     options = CollectOptions(max_per_account=cap)
-    collection = collect.submit(world.deps(), accounts, "local", options)
+    collection = collect.submit(world.deps(), accounts, provider, options)
     drain(world, **drain_options)
     return collect.status(world.deps(), collection)
 
