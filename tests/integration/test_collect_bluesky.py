@@ -7,11 +7,8 @@ call per account with images (none for an account without)."""
 from __future__ import annotations
 
 import pytest
+from support import collection as media
 from support.api import call
-from support.collection import (
-    ACCOUNTS, BLOB, BUSY, CAP, DEACTIVATED, EMPTY, FEED, assert_exact_files, collect,
-    expectations, minimum, spent, stats,
-)  # fmt: skip
 from support.stack import running
 
 from kindred_infra import stack
@@ -38,37 +35,38 @@ def test_a_bluesky_collection_stores_the_feeds_cids_fetched_from_each_accounts_p
     bluesky_stack,
 ):
     env = bluesky_stack
-    want = expectations(env)
-    before = stats(env)
-    result = collect(env, ACCOUNTS, CAP, provider="bluesky")
-    after = stats(env)
-    used = spent(before, after)
+    want = media.expectations(env)
+    before = media.stats(env)
+    result = media.collect(env, media.ACCOUNTS, media.CAP, provider="bluesky")
+    after = media.stats(env)
+    used = media.spent(before, after)
     resolved = after.get(DID_DOCUMENT, 0) - before.get(DID_DOCUMENT, 0)
-    pages, blobs = minimum(want)
-    print(f"\nbluesky: {used[FEED]} feed pages + {resolved} DID documents + {used[BLOB]} getBlob "
-          f"= {used['requests']} calls; the collection reports "
+    pages, blobs = media.minimum(want)
+    print(f"\nbluesky: {used[media.FEED]} feed pages + {resolved} DID documents + "
+          f"{used[media.BLOB]} getBlob = {used['requests']} calls; the collection reports "
           f"{result['progress']['upstream_calls']}")  # fmt: skip
     assert result["provider"] == "bluesky"
-    assert_exact_files(env, result, want, provider="bluesky")
-    assert resolved == sum(1 for account in ACCOUNTS if want[account][0]) == 2  # not EMPTY
-    assert used[FEED] == pages and blobs <= used[BLOB] <= blobs + 2
-    assert used["requests"] == used[FEED] + resolved + used[BLOB]
+    media.assert_exact_files(env, result, want, provider="bluesky")
+    assert resolved == sum(1 for account in media.ACCOUNTS if want[account][0]) == 2  # not EMPTY
+    assert used[media.FEED] == pages and blobs <= used[media.BLOB] <= blobs + 2
+    assert used["requests"] == used[media.FEED] + resolved + used[media.BLOB]
     assert result["progress"]["upstream_calls"] == used["requests"]
-    busy = next(a for a in result["accounts"] if a["account"] == BUSY)
+    busy = next(a for a in result["accounts"] if a["account"] == media.BUSY)
     assert busy["prefix"].endswith(f"/media/bluesky/{busy['did']}/")
     assert {a["account"]: a["status"] for a in result["accounts"]} == {
-        EMPTY: "done", BUSY: "done", DEACTIVATED: "failed"}  # fmt: skip
+        media.EMPTY: "done", media.BUSY: "done", media.DEACTIVATED: "failed"}  # fmt: skip
 
 
 def test_the_atproto_sdk_resolves_an_accounts_pds_to_the_graph_server(bluesky_stack):
     atproto = pytest.importorskip("atproto")  # in the dev extra
     graph_url = bluesky_stack["KINDRED_GRAPH_URL"]
-    status, profile = call("GET", f"{graph_url}/xrpc/app.bsky.actor.getProfile?actor={BUSY}")
+    profile_url = f"{graph_url}/xrpc/app.bsky.actor.getProfile?actor={media.BUSY}"
+    status, profile = call("GET", profile_url)
     assert status == 200
     resolver = atproto.IdResolver(plc_url=graph_url, timeout=5)
     try:
         document = resolver.did.resolve(profile["did"])
-        assert document.get_pds_endpoint() == graph_url and document.get_handle() == BUSY
+        assert document.get_pds_endpoint() == graph_url and document.get_handle() == media.BUSY
         assert resolver.did.resolve("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa") is None  # PLC's 404
     finally:  # the SDK offers no close: its resolvers' httpx clients, closed by hand
         for method in resolver.did._methods.values():

@@ -91,9 +91,7 @@ def _joined(scheme: str, host: str, port: int | None) -> str:
     return f"{scheme}://{named}" + (f":{port}" if port is not None else "")
 
 
-def pds_allowed(
-    url: str, trusted: Iterable[str], resolve: Callable[[str], Iterable[str]]
-) -> None:
+def pds_allowed(url: str, trusted: Iterable[str], resolve: Callable[[str], Iterable[str]]) -> None:
     """Raise FailedForGood(`pds_not_allowed`) unless the URL may be reached: its origin is
     one the operator configured (the AppView, the PLC directory), or it is https to a host
     whose every address is public (netguard, as for callbacks)."""

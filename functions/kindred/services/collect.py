@@ -19,8 +19,8 @@ import json
 import re
 import secrets
 from collections import Counter
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 from kindred.core import collection_names as names
@@ -219,29 +219,16 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
     try:
         page = source.media_page(message.account, state.cursor, source.max_page,
                                  message.options.replies)  # fmt: skip
+        new = _new_images(message, page.images)
+        pds = message.pds
+        if new and not pds and message.provider in RESOLVES_PDS:  # once, by its first image
+            pds = resolve_pds(deps, message.provider, new[0].did)
     except KindredError as error:
         decision = retry.decide(error, deps.attempt, message.delivery.waits)
         if decision.action is not retry.Action.GIVE_UP:
             raise
         _record_failed_feed(deps, message, decision.reason, error)
         return
-    seen = {message.seen[i : i + SEEN_CHARS] for i in range(0, len(message.seen), SEEN_CHARS)}
-    new: list[MediaImage] = []
-    for image in page.images:
-        tail = image.cid[-SEEN_CHARS:]
-        if message.images + len(new) < cap and tail not in seen:
-            new.append(image)
-            seen.add(tail)
-    pds = message.pds
-    if new and not pds and message.provider in RESOLVES_PDS:
-        try:
-            pds = resolve_pds(deps, message.provider, new[0].did)
-        except KindredError as error:
-            decision = retry.decide(error, deps.attempt, message.delivery.waits)
-            if decision.action is not retry.Action.GIVE_UP:
-                raise
-            _record_failed_feed(deps, message, decision.reason, error)
-            return
     # limit 1: a page may hold a single image of the cap (replies left out, reposts)
     step = advance(state, len(new), page.cursor, cap, 1)
     for image in new:
@@ -276,6 +263,18 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
                               check.to_dict())  # fmt: skip
         at = deps.clock.now() + _check_wait(deps, message.provider, following.images)
         send(deps, names.check_task(message.analysis, message.index, 0), check, at=at)
+
+
+def _new_images(message: ReadMedia, images: tuple[MediaImage, ...]) -> list[MediaImage]:
+    """The page's images not handed on before, up to the cap."""
+    seen = {message.seen[i : i + SEEN_CHARS] for i in range(0, len(message.seen), SEEN_CHARS)}
+    new: list[MediaImage] = []
+    for image in images:
+        tail = image.cid[-SEEN_CHARS:]
+        if message.images + len(new) < message.options.max_per_account and tail not in seen:
+            new.append(image)
+            seen.add(tail)
+    return new
 
 
 def _empty(deps: Deps, message: ReadMedia) -> dict[str, Any]:

@@ -26,7 +26,9 @@ SECP256K1_PUB = b"\xe7\x01"  # multicodec secp256k1-pub, varint
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
-def did_document(graph: Graph, identity: Identity, did: str, base_url: str) -> dict[str, Any] | None:
+def did_document(
+    graph: Graph, identity: Identity, did: str, base_url: str
+) -> dict[str, Any] | None:
     """The account's DID document, or None when the DID is none of the graph's accounts."""
     account = identity.resolve(did) if did.startswith("did:plc:") else None
     if account is None or graph.index_of(account) is None:
