@@ -103,6 +103,6 @@ def test_an_account_without_a_reachable_pds_is_recorded_and_the_collection_goes_
     assert (failed["status"], failed["reason"], failed["images"]) == ("failed", reason, 0)
     assert result["progress"]["upstream_calls"] == sum(session.calls.values())
     assert other["reason"] == "deactivated" and result["status"] == "done"
-    assert not any(n.startswith(f"media/bluesky/{failed['did'] or OVER_CAP_DID}/")
-                   for n in world.blobs.objects)  # fmt: skip
+    assert failed["did"] == OVER_CAP_DID
+    assert not any(n.startswith(f"media/bluesky/{OVER_CAP_DID}/") for n in world.blobs.objects)
     assert session.calls[DID_DOCUMENT] == 2

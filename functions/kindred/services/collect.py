@@ -216,6 +216,7 @@ def resolve_pds(deps: Deps, provider: str, did: str) -> str:
 def media_step(deps: Deps, message: ReadMedia) -> None:
     cap, state = message.options.max_per_account, message.page
     source = media_source(deps, message.provider)
+    new: list[MediaImage] = []
     try:
         page = source.media_page(message.account, state.cursor, source.max_page,
                                  message.options.replies)  # fmt: skip
@@ -227,7 +228,8 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
         decision = retry.decide(error, deps.attempt, message.delivery.waits)
         if decision.action is not retry.Action.GIVE_UP:
             raise
-        _record_failed_feed(deps, message, decision.reason, error)
+        known = message.did or (new[0].did if new else "")  # an account whose PDS failed
+        _record_failed_feed(deps, replace(message, did=known), decision.reason, error)
         return
     # limit 1: a page may hold a single image of the cap (replies left out, reposts)
     step = advance(state, len(new), page.cursor, cap, 1)
