@@ -21,6 +21,7 @@ class Settings:
     bucket: str = "kindred-local"
     graph_url: str = "http://127.0.0.1:8640"
     bluesky_url: str = "https://public.api.bsky.app"
+    plc_directory: str = "https://plc.directory"  # did:plc documents: where each account's PDS is
     api_url: str = "http://127.0.0.1:8650"
     tasks_emulator_host: str | None = None
     firestore_emulator_host: str | None = None
@@ -99,6 +100,7 @@ ENV: dict[str, str] = {
     "bucket": "KINDRED_BUCKET",
     "graph_url": "KINDRED_GRAPH_URL",
     "bluesky_url": "KINDRED_BLUESKY_URL",
+    "plc_directory": "KINDRED_PLC_DIRECTORY",
     "api_url": "KINDRED_API_URL",
     "tasks_emulator_host": "CLOUD_TASKS_EMULATOR_HOST",
     "firestore_emulator_host": "FIRESTORE_EMULATOR_HOST",

@@ -22,7 +22,9 @@ def test_bad_flags_and_accounts_are_refused_by_name_before_anything_is_sent(tmp_
     capped = collect(nowhere, BUSY, "--max-per-account", "0")
     assert capped.returncode == 2 and "'--max-per-account'" in capped.stderr
     assert "1<=x<=100000" in capped.stderr
-    assert "'bluesky' is not 'local'" in collect(nowhere, BUSY, "--provider", "bluesky").stderr
+    assert (
+        "'x' is not one of 'local', 'bluesky'" in collect(nowhere, BUSY, "--provider", "x").stderr
+    )
     none = collect(nowhere)
     assert none.returncode == 2 and "at least one ACCOUNT" in none.stderr
     listed = tmp_path / "accounts.txt"

@@ -24,8 +24,8 @@ def world(monkeypatch):
     return world
 
 
-def finished_analysis(world: World) -> tuple[str, list[str]]:
-    analysis = submit(world.deps(), "a0", "local", AnalysisOptions()).id
+def finished_analysis(world: World, provider: str = "local") -> tuple[str, list[str]]:
+    analysis = submit(world.deps(), "a0", provider, AnalysisOptions()).id
     while world.queue.pending:
         _, step, body = world.queue.pending.popleft()
         pipeline.deliver(world.deps(), step, body)
@@ -41,6 +41,16 @@ def test_the_top_similar_accounts_of_a_finished_analysis_are_collected_in_order(
     collection = answer.get_json()["id"]
     listed = world.blobs.objects[f"{collection_names.accounts_blob(collection)}.0000"]
     assert json.loads(listed) == similar[:2]
+
+
+def test_a_bluesky_analysis_is_collected_from_bluesky(api_client, world):
+    analysis, similar = finished_analysis(world, "bluesky")
+    answer = api_client.post("/collections", json={"from_analysis": analysis, "top": 3})
+    assert answer.status_code == 202, answer.get_json()
+    collection = answer.get_json()["id"]
+    assert world.store.docs[collection_names.collection_doc(collection)]["provider"] == "bluesky"
+    listed = world.blobs.objects[f"{collection_names.accounts_blob(collection)}.0000"]
+    assert json.loads(listed) == similar[:3]
 
 
 def test_an_unknown_or_unfinished_analysis_or_a_bad_top_is_refused_naming_the_field(

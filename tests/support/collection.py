@@ -48,10 +48,11 @@ def own_media(env: dict[str, str], actor: str, cap: int) -> tuple[list[dict[str,
             return images, pages
 
 
-def submit_collection(env: dict[str, str], accounts: list[str], cap: int) -> dict:
+def submit_collection(env: dict[str, str], accounts: list[str], cap: int,
+                      provider: str = "local") -> dict:  # fmt: skip
     status, submitted = call(
         "POST", f"{env['KINDRED_API_URL']}/collections",
-        {"accounts": accounts, "options": {"max_per_account": cap}},
+        {"accounts": accounts, "options": {"max_per_account": cap}, "provider": provider},
         {"Authorization": f"Bearer {env['KINDRED_API_KEY']}"},
     )  # fmt: skip
     assert status == 202, submitted
@@ -62,8 +63,9 @@ def collection_done(submitted: dict, timeout: float = 300) -> dict:
     return wait_until(submitted, lambda report: report["status"] == "done", timeout)
 
 
-def collect(env: dict[str, str], accounts: list[str], cap: int, timeout: float = 300) -> dict:
-    return collection_done(submit_collection(env, accounts, cap), timeout)
+def collect(env: dict[str, str], accounts: list[str], cap: int, timeout: float = 300,
+            provider: str = "local") -> dict:  # fmt: skip
+    return collection_done(submit_collection(env, accounts, cap, provider), timeout)
 
 
 def stats(env: dict[str, str]) -> dict[str, int]:
@@ -76,10 +78,11 @@ def spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {key: after.get(key, 0) - before.get(key, 0) for key in (FEED, BLOB, "requests")}
 
 
-def stored(env: dict[str, str], did: str) -> tuple[dict[str, bytes], dict[str, dict]]:
-    """({cid: the file's bytes}, {cid: its sidecar}) under media/local/{did}/ in the bucket."""
+def stored(env: dict[str, str], did: str,
+           provider: str = "local") -> tuple[dict[str, bytes], dict[str, dict]]:  # fmt: skip
+    """({cid: the file's bytes}, {cid: its sidecar}) under media/{provider}/{did}/."""
     files, sidecars = {}, {}
-    for blob in bucket(env).list_blobs(prefix=f"media/local/{did}/"):
+    for blob in bucket(env).list_blobs(prefix=f"media/{provider}/{did}/"):
         name = blob.name.rsplit("/", 1)[1]
         cid, _, ext = name.partition(".")
         if ext == "json":
@@ -94,7 +97,8 @@ def expectations(env: dict[str, str]) -> dict[str, tuple[list[dict], int]]:
     return {account: own_media(env, account, CAP) for account in ACCOUNTS}
 
 
-def assert_exact_files(env: dict[str, str], result: dict, want: dict) -> None:
+def assert_exact_files(env: dict[str, str], result: dict, want: dict,
+                       provider: str = "local") -> None:  # fmt: skip
     by_account = {a["account"]: a for a in result["accounts"]}
     empty, busy, deactivated = (by_account[a] for a in ACCOUNTS)
     assert want[EMPTY][0] == [] and empty["status"] == "done" and empty["images"] == 0
@@ -102,7 +106,7 @@ def assert_exact_files(env: dict[str, str], result: dict, want: dict) -> None:
     assert busy["images"] == CAP, {k: busy.get(k) for k in ("fetched", "failed", "missing")}
     assert deactivated["status"] == "failed" and deactivated["reason"] == "deactivated"
     assert deactivated["images"] == 0 and want[DEACTIVATED][0]  # it has images, refused
-    files, sidecars = stored(env, busy["did"])
+    files, sidecars = stored(env, busy["did"], provider)
     assert set(files) == {image["cid"] for image in want[BUSY][0]}
     assert busy["bytes"] == sum(len(data) for data in files.values())
     assert all(raw_cid(data) == cid for cid, data in files.items())
@@ -114,7 +118,7 @@ def assert_exact_files(env: dict[str, str], result: dict, want: dict) -> None:
         assert sidecar["alt"] == image["alt"] and sidecar["size"] == len(files[image["cid"]])
         assert sidecar["author"] == {"did": busy["did"], "handle": BUSY}
         assert f"cid={image['cid']}" in sidecar["source_url"]
-    assert stored(env, deactivated["did"]) == ({}, {})
+    assert stored(env, deactivated["did"], provider) == ({}, {})
 
 
 def minimum(want: dict) -> tuple[int, int]:

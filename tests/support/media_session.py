@@ -20,7 +20,7 @@ from kindred_infra.graph_server.graph import Graph
 from kindred_infra.graph_server.identity import Identity
 from kindred_infra.graph_server.images import ImageMaker
 from kindred_infra.graph_server.ratelimit import FixedWindowLimiter, RatePolicy
-from kindred_infra.graph_server.service import GraphService
+from kindred_infra.graph_server.service import DID_DOCUMENT, GraphService
 
 BASE = "http://graph.test"
 
@@ -34,7 +34,8 @@ def media_service(graph: Graph, image_bytes: int = 4_000) -> GraphService:
 
 
 class ServiceSession(requests.Session):
-    """Answers GET {BASE}/xrpc/<method> from the service; counts the calls by method."""
+    """Answers GET {BASE}/xrpc/<method> and {BASE}/{did} (DID documents) from the service;
+    counts the calls by method (`did_document` for the documents)."""
 
     def __init__(self, service: GraphService):
         super().__init__()
@@ -42,11 +43,15 @@ class ServiceSession(requests.Session):
         self.calls: dict[str, int] = {}
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        method = urllib.parse.urlsplit(url).path.rsplit("/", 1)[1]
+        path = urllib.parse.urlsplit(url).path
+        method = path.rsplit("/", 1)[1] if path.startswith("/xrpc/") else DID_DOCUMENT
         self.calls[method] = self.calls.get(method, 0) + 1
         params = kwargs.get("params") or {}
         query = {k: [str(v)] for k, v in params.items()}
-        reply = self.service.xrpc(method, query, "10.0.0.1", BASE, time.time())
+        if method == DID_DOCUMENT:  # the PLC directory's `GET /{did}`
+            reply = self.service.did_document(urllib.parse.unquote(path[1:]), BASE)
+        else:
+            reply = self.service.xrpc(method, query, "10.0.0.1", BASE, time.time())
         response = requests.Response()
         response.status_code = reply.status
         headers = {"content-type": reply.content_type, **reply.headers}

@@ -65,9 +65,9 @@ def drain(world: World, seed: int = 0, duplicates: bool = False) -> None:
             pipeline.deliver(world.deps(), pick[1], json.loads(json.dumps(pick[2])))
 
 
-def collect_all(world: World, accounts, cap: int, **drain_options) -> dict:
+def collect_all(world: World, accounts, cap: int, provider="local", **drain_options) -> dict:
     options = CollectOptions(max_per_account=cap)
-    collection = collect.submit(world.deps(), accounts, "local", options)
+    collection = collect.submit(world.deps(), accounts, provider, options)
     drain(world, **drain_options)
     return collect.status(world.deps(), collection)
 
@@ -140,7 +140,7 @@ def test_an_unknown_account_is_recorded_and_the_collection_goes_on(service):
         ({"accounts": []}, "accounts"),
         ({"accounts": ["a.test"] * 100_001}, "accounts"),
         ({"accounts": ["not a handle!"]}, "accounts"),
-        ({"accounts": ["a.test"], "provider": "bluesky"}, "provider"),
+        ({"accounts": ["a.test"], "provider": "mastodon"}, "provider"),
         ({"accounts": ["a.test"], "options": {"max_per_account": 0}}, "max_per_account"),
         ({"accounts": ["a.test"], "options": {"replies": "yes"}}, "replies"),
         ({"accounts": ["a.test"], "extra": 1}, "extra"),

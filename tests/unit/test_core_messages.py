@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from support.fakes import World
 from support.walk import deliver_all
 from test_pipeline_logic import random_graph
 
 from kindred.core.cost import Meter
+from kindred.core.media import CollectOptions, MediaImage
 from kindred.core.messages import (
     KINDS,
     Aggregate,
@@ -92,3 +95,27 @@ def test_a_whole_analysis_hands_on_only_what_the_table_says():
     media = {StartCollection, ReadMedia, FetchBlob, CheckAccount}  # tests/unit/test_collect.py
     exports = {PlanExport, WriteShard, FinishExport}  # tests/integration/test_export.py
     assert seen == set(KINDS.values()) - media - exports
+
+
+IMAGE = MediaImage("bafkreiabc", "image/jpeg", 10, "at://did:plc:x/p/1", "2024-01-01T00:00:00Z",
+                   "did:plc:x", "x.test", "", 4, 3)  # fmt: skip
+PDS = "https://morel.us-east.host.bsky.network"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        ReadMedia(analysis="c1", provider="bluesky", account="x.test", index=2,
+                  options=CollectOptions(7), did="did:plc:x", pds=PDS),
+        FetchBlob(analysis="c1", provider="bluesky-blobs", source="bluesky", index=2,
+                  image=IMAGE, pds=PDS),
+    ],
+    ids=lambda m: m.STEP,
+)  # fmt: skip
+def test_the_accounts_pds_rides_in_the_media_messages_and_older_ones_read_without_it(message):
+    body = message.to_dict()
+    assert body["pds"] == PDS and from_dict(message.STEP, body) == message
+    older = {key: value for key, value in body.items() if key != "pds"}  # before the field
+    assert from_dict(message.STEP, older) == replace(message, pds="")
+    with pytest.raises(BadMessage, match="'pds' is wrong"):
+        from_dict(message.STEP, {**body, "pds": 443})

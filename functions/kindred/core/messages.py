@@ -137,6 +137,7 @@ class ReadMedia(UpstreamMessage):
     seen: str = ""  # SEEN_CHARS-character tails of the CIDs handed on, concatenated
     did: str = ""
     skipped: Mapping[str, int] = field(default_factory=dict)
+    pds: str = ""  # the account's PDS (its DID document's), once resolved; "" for `local`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,6 +149,7 @@ class FetchBlob(UpstreamMessage):
     source: str
     index: int
     image: MediaImage
+    pds: str = ""  # where getBlob goes: the account's PDS; "" is the provider's own URL
 
 
 @dataclass(frozen=True, kw_only=True)

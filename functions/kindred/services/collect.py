@@ -19,6 +19,7 @@ import json
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from kindred.core import collection_names as names
 from kindred.core import messages, retry
 from kindred.core.cid import blob_cid
 from kindred.core.cost import Meter
+from kindred.core.did_document import pds_allowed
 from kindred.core.errors import InvalidInput, KindredError, NotFound, RetryLater
 from kindred.core.media import MAX_BLOB_BYTES, CollectOptions, MediaImage
 from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
@@ -37,7 +39,10 @@ from kindred.services.deps import Deps
 from kindred.services.handoff import send
 from kindred.services.submit import ACCOUNT
 
-PROVIDERS = ("local",)  # bluesky needs each account's PDS, from its DID document: not yet
+PROVIDERS = ("local", "bluesky")
+# Providers whose blobs are on each account's own PDS, named by its DID document (resolved
+# once per account, by its chain, when its first image is handed on); `local` serves them all.
+RESOLVES_PDS = frozenset({"bluesky"})
 MAX_ACCOUNTS = 100_000
 DEFAULT_TOP, MAX_TOP = 10, 1_000  # from an analysis: its N most similar accounts
 MAX_PER_ACCOUNT = 100_000
@@ -46,7 +51,8 @@ SEEN_CHARS = 12  # characters of each CID carried to tell an image already hande
 MAX_ROUNDS = 30  # CheckAccount reschedules at most this often, then records what is missing
 MAX_CHECK_WAIT = 300.0  # seconds between two checks, at most
 # Blob-host refusals that are about the account, not the image: the rest of it is not fetched.
-ACCOUNT_REASONS = frozenset({"deactivated", "suspended", "not_found", "private"})
+ACCOUNT_REASONS = frozenset({"deactivated", "suspended", "not_found", "private",
+                             "pds_not_allowed"})  # fmt: skip
 _OUTCOME_RANK = {"stored": 3, "present": 2}
 _OPTION_FIELDS = {"max_per_account", "replies"}
 
@@ -178,42 +184,59 @@ def start_step(deps: Deps, message: StartCollection) -> None:
         send(deps, names.start_task(collection, offset + CHUNK), following)
 
 
-def media_source(deps: Deps, provider: str) -> MediaSource:
+def media_source(deps: Deps, provider: str, blob_url: str = "") -> MediaSource:
     """The provider's MediaSource: its graph adapter when that is one, else the media adapter
-    over the graph adapter's connection (until the wiring module builds it itself)."""
+    over the graph adapter's connection (until the wiring module builds it itself), its blobs
+    from `blob_url` (the account's PDS) when given."""
     graph: Any = deps.graph(provider)
     if hasattr(graph, "media_page"):
         return cast(MediaSource, graph)
     from kindred.adapters.bluesky_media import BlueskyMedia  # the one adapter of the dialect
 
-    return BlueskyMedia(graph)
+    return BlueskyMedia(graph, blob_url or None)
+
+
+def _guard(deps: Deps, provider: str) -> Callable[[str], None]:
+    """Raises FailedForGood(`pds_not_allowed`) for a URL from outside data kindred may not
+    reach: only the provider's configured origins, or public https hosts (core.netguard)."""
+    trusted = (deps.settings.provider_url(provider), deps.settings.plc_directory)
+    return lambda url: pds_allowed(url, trusted, deps.resolve)
+
+
+def resolve_pds(deps: Deps, provider: str, did: str) -> str:
+    """The account's PDS origin, from its DID document: one upstream call on this step's meter,
+    over the graph adapter's connection; raises as a MediaSource does."""
+    from kindred.adapters.did_resolver import DidResolver
+
+    graph: Any = deps.graph(provider)
+    return DidResolver(graph.session, graph.meter, deps.settings.plc_directory,
+                       _guard(deps, provider), graph.timeout).pds(did)  # fmt: skip
 
 
 def media_step(deps: Deps, message: ReadMedia) -> None:
     cap, state = message.options.max_per_account, message.page
     source = media_source(deps, message.provider)
+    new: list[MediaImage] = []
     try:
         page = source.media_page(message.account, state.cursor, source.max_page,
                                  message.options.replies)  # fmt: skip
+        new = _new_images(message, page.images)
+        pds = message.pds
+        if new and not pds and message.provider in RESOLVES_PDS:  # once, by its first image
+            pds = resolve_pds(deps, message.provider, new[0].did)
     except KindredError as error:
         decision = retry.decide(error, deps.attempt, message.delivery.waits)
         if decision.action is not retry.Action.GIVE_UP:
             raise
-        _record_failed_feed(deps, message, decision.reason, error)
+        known = message.did or (new[0].did if new else "")  # an account whose PDS failed
+        _record_failed_feed(deps, replace(message, did=known), decision.reason, error)
         return
-    seen = {message.seen[i : i + SEEN_CHARS] for i in range(0, len(message.seen), SEEN_CHARS)}
-    new: list[MediaImage] = []
-    for image in page.images:
-        tail = image.cid[-SEEN_CHARS:]
-        if message.images + len(new) < cap and tail not in seen:
-            new.append(image)
-            seen.add(tail)
     # limit 1: a page may hold a single image of the cap (replies left out, reposts)
     step = advance(state, len(new), page.cursor, cap, 1)
     for image in new:
         fetch = FetchBlob(
             analysis=message.analysis, provider=deps.settings.blob_upstream(message.provider),
-            source=message.provider, index=message.index, image=image,
+            source=message.provider, index=message.index, image=image, pds=pds,
         )  # fmt: skip
         send(deps, names.blob_task(message.analysis, message.index, image.cid), fetch, carry=False)
     skipped = Counter(message.skipped) + Counter(page.dropped)
@@ -224,11 +247,12 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
         seen=message.seen + "".join(image.cid[-SEEN_CHARS:] for image in new),
         did=message.did or (new[0].did if new else ""),
         skipped=dict(skipped),
+        pds=pds,
     )
     if not step.done:
         send(deps, names.media_task(message.analysis, message.index, step.state.pages), following)
     elif following.images == 0:
-        _record_account(deps, message.analysis, message.index, _empty(following))
+        _record_account(deps, message.analysis, message.index, _empty(deps, following))
     else:
         handle = new[0].handle if new else message.account
         check = CheckAccount(
@@ -243,11 +267,23 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
         send(deps, names.check_task(message.analysis, message.index, 0), check, at=at)
 
 
-def _empty(message: ReadMedia) -> dict[str, Any]:
+def _new_images(message: ReadMedia, images: tuple[MediaImage, ...]) -> list[MediaImage]:
+    """The page's images not handed on before, up to the cap."""
+    seen = {message.seen[i : i + SEEN_CHARS] for i in range(0, len(message.seen), SEEN_CHARS)}
+    new: list[MediaImage] = []
+    for image in images:
+        tail = image.cid[-SEEN_CHARS:]
+        if message.images + len(new) < message.options.max_per_account and tail not in seen:
+            new.append(image)
+            seen.add(tail)
+    return new
+
+
+def _empty(deps: Deps, message: ReadMedia) -> dict[str, Any]:
     return {
         "account": message.account, "did": message.did or None, "status": "done",
         "images": 0, "bytes": 0, "pages": message.page.pages, "skipped": dict(message.skipped),
-        "calls": message.cost.upstream_calls + 1, "cost": message.cost,
+        "calls": message.cost.upstream_calls + deps.meter.upstream_calls, "cost": message.cost,
     }  # fmt: skip
 
 
@@ -257,7 +293,8 @@ def _record_failed_feed(deps: Deps, message: ReadMedia, reason: str, error: Exce
         {
             "account": message.account, "did": message.did or None, "status": "failed",
             "reason": reason, "error": str(error)[:300], "images": message.images, "bytes": 0,
-            "pages": message.page.pages, "calls": message.cost.upstream_calls + 1,
+            "pages": message.page.pages,
+            "calls": message.cost.upstream_calls + deps.meter.upstream_calls,
             "cost": message.cost,
         },
     )  # fmt: skip
@@ -281,7 +318,10 @@ def _fetch(deps: Deps, message: FetchBlob, sidecar: str) -> str:
     if deps.blobs.exists(account_failed):
         return f"unfetched-{json.loads(deps.blobs.read(account_failed))['reason']}"
     try:
-        data = media_source(deps, provider).blob(image.did, image.cid, MAX_BLOB_BYTES)
+        if message.pds:  # checked again right before connecting: it may resolve elsewhere now
+            _guard(deps, provider)(message.pds)
+        source = media_source(deps, provider, message.pds)
+        data = source.blob(image.did, image.cid, MAX_BLOB_BYTES)
     except KindredError as error:
         decision = retry.decide(error, deps.attempt, message.delivery.waits)
         if decision.action is not retry.Action.GIVE_UP:
@@ -297,7 +337,7 @@ def _fetch(deps: Deps, message: FetchBlob, sidecar: str) -> str:
             raise garbled
         return "failed-cid_mismatch"
     deps.blobs.write(names.media_blob(provider, image.did, image.cid, image.extension), data)
-    url = deps.settings.provider_url(provider)
+    url = message.pds or deps.settings.provider_url(provider)
     deps.blobs.write_json(
         sidecar,
         {

@@ -24,6 +24,7 @@ _AVATAR = re.compile(r"/avatar/(did:[A-Za-z0-9._:%-]+)\.svg")
 _IMAGE = re.compile(
     r"/img/feed_(?:thumbnail|fullsize)/plain/(did:[A-Za-z0-9._:%-]+)/(b[a-z2-7]+)@\w+"
 )
+_DID = re.compile(r"/(did:plc:[A-Za-z0-9._:%-]{1,2048})")
 WRONG_METHOD = "Incorrect HTTP method (POST) expected GET"
 INTERNAL_ERROR = {"error": "InternalServerError", "message": "Internal Server Error"}
 
@@ -71,6 +72,8 @@ class GraphHandler(BaseHTTPRequestHandler):
             return service.health()
         if url.path == "/_stats":
             return service.stats_reply()
+        if match := _DID.fullmatch(url.path):
+            return service.did_document(unquote(match.group(1)), self._base_url())
         if match := _AVATAR.fullmatch(url.path):
             return service.avatar(unquote(match.group(1)))
         if match := _IMAGE.fullmatch(url.path):

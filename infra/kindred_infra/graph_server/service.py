@@ -20,10 +20,12 @@ from kindred_infra.graph_server.faults import (
     server_error,
 )
 from kindred_infra.graph_server.media import MediaError, RawBlob
+from kindred_infra.graph_server.plc import did_document, not_registered
 from kindred_infra.graph_server.ratelimit import FixedWindowLimiter, RateDecision, RatePolicy
 from kindred_infra.graph_server.stats import Stats
 
 JSON = "application/json; charset=utf-8"
+DID_DOCUMENT = "did_document"  # its count in /_stats: the PLC directory's `GET /{did}`
 RATE_LIMITED = {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
 NOT_FOUND = {"error": "NotFound", "message": "Not Found"}
 
@@ -115,6 +117,17 @@ class GraphService:
         except MediaError:
             return json_reply(404, NOT_FOUND)
         return Reply(200, blob.data, blob.mime, {"Cache-Control": "public, max-age=86400"})
+
+    def did_document(self, did: str, base_url: str) -> Reply:
+        """PLC's `GET /{did}` (with --media): the account's DID document, its PDS this server.
+        Counted in /_stats as `did_document`; PLC's limit is not this server's, so none here."""
+        if self.api.media is None:
+            return json_reply(404, NOT_FOUND)
+        self.stats.request(DID_DOCUMENT)
+        document = did_document(self.api.graph, self.api.identity, did, base_url)
+        if document is None:
+            return json_reply(404, not_registered(did))
+        return json_reply(200, document)
 
     def _answer(self, method: str, params: Params, base_url: str, headers: dict[str, str]) -> Reply:
         try:

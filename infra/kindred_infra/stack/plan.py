@@ -68,6 +68,9 @@ class StackOptions:
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
     tasks_body_key: str = ""  # signs task bodies; `kindred up` makes it; only functions get it
     service_account: str = "kindred-tasks@kindred-local.iam.gserviceaccount.com"
+    # More Settings fields for the functions and clients (config.to_env), e.g. a test's
+    # bluesky_url and plc_directory pointed at the graph server.
+    settings: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def logs(self) -> Path:
@@ -150,6 +153,7 @@ def stack_env(options: StackOptions) -> dict[str, str]:
             stale_seconds=options.stale_seconds,
             max_running=options.max_running,
             local_rate=local_rate,
+            **options.settings,
         ),
         config.API_KEY_ALIAS: options.api_key,
         "KINDRED_HOME": str(options.home),
