@@ -49,6 +49,10 @@ class KindredApi:
     def collection(self, collection: str) -> dict[str, Any]:
         return self._call("GET", f"/collections/{collection}")
 
+    def export_manifest(self, export: str) -> dict[str, Any]:
+        """The export's manifest, its shard URLs fresh (in the cloud: signed again)."""
+        return self._call("GET", f"/exports/{export}/manifest")
+
     def wait(
         self,
         analysis: str,
