@@ -119,7 +119,8 @@ def upload(env: dict[str, str], export: str, made: list[Sample], per_shard: int)
     shards = []
     for start in range(0, len(made), per_shard):
         group = made[start : start + per_shard]
-        shards.append((f"kindred-{export}-{start // per_shard:06d}.tar", tar_bytes(group), len(group)))
+        name = f"kindred-{export}-{start // per_shard:06d}.tar"
+        shards.append((name, tar_bytes(group), len(group)))
     urls = []
     for name, data, _ in shards:
         object_name = f"exports/{export}/{name}"
@@ -130,6 +131,4 @@ def upload(env: dict[str, str], export: str, made: list[Sample], per_shard: int)
     target.blob(manifest_name).upload_from_string(
         json.dumps(described), content_type="application/json"
     )
-    return Export(
-        made, described, media_url(env, manifest_name), {n: d for n, d, _ in shards}
-    )
+    return Export(made, described, media_url(env, manifest_name), {n: d for n, d, _ in shards})
