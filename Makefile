@@ -8,6 +8,8 @@ BENCH_INSTALLED := $(VENV)/.bench-installed
 NODE_INSTALLED := infra/firestore-emulator/node_modules/.installed
 # The results page's browser test drives Debian's Chromium (Playwright cannot fetch its own).
 BROWSER_INSTALLED := /usr/bin/chromium
+# webdataset opens http(s) shard URLs by running `curl` (the streaming tests read them so).
+CURL_INSTALLED := /usr/bin/curl
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
 .PHONY: setup demo test test-unit test-functions test-integration test-e2e lint format up down ps \
@@ -38,13 +40,22 @@ $(BROWSER_INSTALLED):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 	test -x $@
 
+$(CURL_INSTALLED):
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "The streaming tests need curl at $@ (webdataset runs it); as root: apt-get install -y curl"; \
+		exit 1; \
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl
+	test -x $@
+
 ## The main job: start the local stack (if it is not up), analyse the first 1,000 followers of
 ## the bundled graph's largest account, print the similar accounts and where to see them.
 demo: setup
 	$(BIN)/kindred demo
 
 ## The whole suite: lint, then every test tier (pytest's exit 5, "no tests", fails too).
-test: setup $(BROWSER_INSTALLED) lint
+test: setup $(BROWSER_INSTALLED) $(CURL_INSTALLED) lint
 	$(PYTEST) tests
 
 test-unit: setup
@@ -53,7 +64,7 @@ test-unit: setup
 test-functions: setup
 	$(PYTEST) -m functions tests
 
-test-integration: setup
+test-integration: setup $(CURL_INSTALLED)
 	$(PYTEST) -m integration tests
 
 test-e2e: setup $(BROWSER_INSTALLED)

@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,6 +21,9 @@ from kindred_infra.invocation import kindred_command
 from kindred_infra.process import ServiceFailed
 from kindred_infra.stack.control import env_file, read_env_file
 from kindred_infra.table import aligned
+
+if TYPE_CHECKING:
+    from kindred_infra.client import KindredApi
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -214,6 +217,23 @@ def check(home: str | None) -> None:
         raise click.ClickException("some parts of the stack did not answer; see .kindred/logs/")
 
 
+def _api(home: str | None, api_url: str | None, start: str | None = None) -> KindredApi:
+    """The API the CLI talks to: --api-url (or KINDRED_API_URL), else the local stack's, with
+    KINDRED_API_KEY, else the stack's key. With `start`, no API at all is a ClickException
+    naming the command that starts a stack."""
+    from kindred_infra.client import KindredApi
+
+    env = read_env_file(_home(home))
+    api = KindredApi(
+        api_url or env.get("KINDRED_API_URL", ""),
+        os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
+    )
+    if start is not None and not api.base_url:
+        raise click.ClickException(f"no stack is running here: `{kindred_command()} {start}` "
+                                   "starts one")  # fmt: skip
+    return api
+
+
 DEMO_ACCOUNT = "u115485051.ego-twitter.test"  # the bundled graph's most-followed account
 DEMO_MAX_FOLLOWERS = 1000  # keeps the demo near a minute at the local queue's 20 calls/s
 
@@ -255,7 +275,7 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     from rich.console import Console
 
     from kindred_infra import render
-    from kindred_infra.client import ApiError, KindredApi
+    from kindred_infra.client import ApiError
 
     chosen = {name: value for name, value in options.items() if value is not None}
     top = chosen.get("top_candidates", AnalysisOptions().top_candidates)
@@ -263,11 +283,7 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
         raise click.BadParameter(
             f"cannot exceed --top-candidates ({top})", param_hint="'--results'"
         )
-    env = read_env_file(_home(home))
-    api = KindredApi(
-        api_url or env.get("KINDRED_API_URL", ""),
-        os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
-    )
+    api = _api(home, api_url)
     if not api.base_url:
         raise click.ClickException(f"no stack is running here: `{kindred_command()} up` starts one")
     err = Console(stderr=True)
@@ -374,7 +390,7 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
     from rich.console import Console
 
     from kindred_infra import render
-    from kindred_infra.client import ApiError, KindredApi
+    from kindred_infra.client import ApiError
 
     if from_analysis is not None and (accounts or from_file):
         raise click.UsageError("give ACCOUNT... (or --from-file) or --from-analysis, not both")
@@ -386,11 +402,7 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
         options["max_per_account"] = max_per_account
     if replies is not None:
         options["replies"] = replies
-    env = read_env_file(_home(home))
-    api = KindredApi(
-        api_url or env.get("KINDRED_API_URL", ""),
-        os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
-    )
+    api = _api(home, api_url)
     if not api.base_url:
         raise click.ClickException(
             f"no stack is running here: `{kindred_command()} up --media` starts one"
@@ -519,20 +531,66 @@ def export(collection: str, home: str | None, shard_size: str, validation_share:
     click.echo(f"manifest: {status['manifest_url']}")
 
 
-def _api(home: str | None, api_url: str | None, start: str) -> Any:
-    """The API client of the command line: its URL and key from the flags, the environment or
-    the local stack's stack.env; a ClickException naming how to start a stack if none."""
-    from kindred_infra.client import KindredApi
+@main.command()
+@click.argument("source")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@home_option
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Download N shards at once.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only the summary JSON.")
+@click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
+def pull(source: str, folder: Path, home: str | None, parallel: int, as_json: bool,
+         api_url: str | None) -> None:  # fmt: skip
+    """Download an export's shards into DIR, resuming and checking each one's sha256.
 
-    env = read_env_file(_home(home))
-    api = KindredApi(
-        api_url or env.get("KINDRED_API_URL", ""),
-        os.environ.get("KINDRED_API_KEY") or env.get("KINDRED_API_KEY", ""),
-    )
-    if not api.base_url:
-        raise click.ClickException(f"no stack is running here: `{kindred_command()} {start}` "
-                                   "starts one")  # fmt: skip
-    return api
+    SOURCE is an export id (its manifest read through the API), a manifest URL, or a manifest
+    file. A shard cut off earlier goes on from its last byte; one already in DIR and right is
+    not downloaded again. DIR gets the shards and manifest.json.
+    """
+    import json
+
+    from rich.console import Console
+
+    from kindred_infra import pull as pulling
+    from kindred_infra import render
+    from kindred_infra.client import ApiError
+
+    def from_api(export: str) -> dict[str, Any]:
+        api = _api(home, api_url)
+        if not api.base_url:
+            raise click.ClickException(
+                f"{export!r} is not a file or a URL, and no stack is running here to ask for "
+                f"export {export}'s manifest: give --api-url, or `{kindred_command()} up`"
+            )
+        try:
+            return api.manifest(export)
+        except ApiError as error:
+            raise click.ClickException(f"export {export}: {error}") from error
+
+    try:
+        manifest = pulling.load_manifest(source, from_api)
+        total = sum(shard.size for shard in pulling.read_shards(manifest))
+        err = Console(stderr=True)
+        with render.pull_progress(err, total, pulling.already_there(manifest, folder)) as show:
+            summary = pulling.pull(manifest, folder, parallel, show)
+    except pulling.PullError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        for line in pulling.report(summary, render.size):
+            click.echo(line)
+    if summary.failed:
+        names = ", ".join(summary.errors)
+        raise click.ClickException(
+            f"{summary.failed} of {summary.shards} shards failed ({names}); "
+            "the others are in place, and the same command resumes the rest"
+        )
 
 
 @main.command()

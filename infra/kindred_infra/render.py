@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,7 +10,14 @@ from typing import Any, Protocol
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 
@@ -285,3 +293,50 @@ def size(count: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
+
+
+@contextmanager
+def pull_progress(console: Console, total: int, already: int) -> Iterator[Callable[[int], None]]:
+    """A bar over the shards' bytes (`already` of them on disk at the start) with the bytes per
+    second and the time left; yields the callable the pull's threads give each chunk's size.
+
+    On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds.
+    """
+    if not console.is_terminal:
+        yield _pull_lines(console, total, already)
+        return
+    columns = (
+        TextColumn("[bold]pulling"),
+        BarColumn(bar_width=20),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("pull", total=max(total, 1), completed=already)
+        yield lambda count: progress.advance(bar, count)
+
+
+def _pull_lines(console: Console, total: int, already: int) -> Callable[[int], None]:
+    """Plain progress lines for logs and pipes: thread-safe, as the pull's threads call it."""
+    lock = threading.Lock()
+    began = time.monotonic()
+    fetched = [0]
+
+    def line(report: dict[str, Any]) -> str:
+        rate = report["rate"]
+        left = (total - already - fetched[0]) / rate if rate > 0 else None
+        return (
+            f"pulling: {size(already + fetched[0])} of {size(total)}, {size(int(rate))}/s, "
+            f"about {_duration(left)} left"
+        )
+
+    show = _every_few_seconds(console, line)
+
+    def add(count: int) -> None:
+        with lock:
+            fetched[0] += count
+            elapsed = time.monotonic() - began
+            show({"status": "pulling", "rate": fetched[0] / elapsed if elapsed > 0 else 0.0})
+
+    return add
