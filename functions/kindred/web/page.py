@@ -185,7 +185,8 @@ th{font-size:.8rem;color:var(--muted);font-weight:600}
 .who{display:flex;gap:.6rem;align-items:center;min-width:0}
 .name{display:block;font-weight:600;overflow-wrap:break-word}
 .handle{display:block;color:var(--muted);font-size:.85rem;overflow-wrap:break-word}
-a{color:var(--accent)}
+a{color:var(--accent)}.bad{color:var(--bad)}
+code{font-size:.78rem;overflow-wrap:anywhere;color:var(--muted)}td.files{min-width:12rem}
 .popular{columns:2 16rem;column-gap:2rem;padding-left:2.2rem;margin:0}
 .popular li{break-inside:avoid;padding:.15rem 0;font-variant-numeric:tabular-nums}
 .popular li span.name{display:inline;font-weight:400}
