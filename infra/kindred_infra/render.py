@@ -93,10 +93,10 @@ def _counts(report: dict[str, Any]) -> str:
     )
 
 
-def _left(report: dict[str, Any]) -> str:
+def _left(report: dict[str, Any], key: str = "estimated_seconds_left") -> str:
     if report["status"] == "done":
         return "done"
-    seconds = report["progress"].get("estimated_seconds_left")
+    seconds = report["progress"].get(key)
     return "" if seconds is None else f"about {_duration(seconds)} left"
 
 
@@ -155,7 +155,8 @@ def _duration(seconds: float | None) -> str:
 
 @contextmanager
 def collection_progress(console: Console) -> Iterator[StatusSink]:
-    """A bar over the accounts ended (done or failed), with the images, bytes and calls.
+    """A bar over the estimated time (the accounts ended while there is none), with the
+    accounts done and failed, the images, bytes and calls, and the time left.
 
     On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds and
     when the collection ends.
@@ -167,18 +168,19 @@ def collection_progress(console: Console) -> Iterator[StatusSink]:
         TextColumn("[bold]{task.fields[stage]:<10}"),
         BarColumn(bar_width=20),
         TextColumn("{task.fields[counts]}"),
+        TextColumn("{task.fields[left]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("collection", total=1, stage="collecting", counts="")
+        bar = progress.add_task("collection", total=1, stage="collecting", counts="", left="")
 
         def update(report: dict[str, Any]) -> None:
-            counts = report["progress"]
             progress.update(
                 bar,
-                total=max(counts["accounts_total"], 1),
-                completed=counts["accounts_done"] + counts["accounts_failed"],
-                stage="done" if report["status"] == "done" else "collecting",
+                total=1,
+                completed=_collection_share(report),
+                stage=_collection_stage(report),
                 counts=_collection_counts(report),
+                left=_left(report, "seconds_left"),
             )
 
         yield update
@@ -186,18 +188,36 @@ def collection_progress(console: Console) -> Iterator[StatusSink]:
 
 def _collection_lines(console: Console) -> StatusSink:
     def line(report: dict[str, Any]) -> str:
-        stage = "done" if report["status"] == "done" else "collecting"
-        return f"{stage}: {_collection_counts(report)}"
+        left = _left(report, "seconds_left")
+        return f"{_collection_stage(report)}: {_collection_counts(report)}" + (
+            f", {left}" if left and left != "done" else ""
+        )
 
     return _every_few_seconds(console, line)
+
+
+def _collection_stage(report: dict[str, Any]) -> str:
+    return "done" if report["status"] == "done" else "collecting"
+
+
+def _collection_share(report: dict[str, Any]) -> float:
+    """The estimate's share of the time, else the share of the accounts ended."""
+    counts = report["progress"]
+    if report["status"] == "done":
+        return 1.0
+    if counts.get("share") is not None:
+        return float(counts["share"])
+    return (counts["accounts_done"] + counts["accounts_failed"]) / max(counts["accounts_total"], 1)
 
 
 def _collection_counts(report: dict[str, Any]) -> str:
     counts = report["progress"]
     ended = counts["accounts_done"] + counts["accounts_failed"]
+    pending = counts.get("images_pending")
+    waiting = f" ({pending:,} to fetch)" if pending else ""
     return (
         f"{ended:,}/{counts['accounts_total']:,} accounts ({counts['accounts_failed']:,} failed), "
-        f"{counts['images_stored']:,} images, {size(counts['bytes_stored'])} stored, "
+        f"{counts['images_stored']:,} images{waiting}, {size(counts['bytes_stored'])} stored, "
         f"{counts['upstream_calls']:,} calls"
     )
 
