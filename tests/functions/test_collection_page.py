@@ -84,9 +84,7 @@ def test_the_json_is_what_the_openapi_document_says_running_and_done(api_client,
     for report in (running, done):
         assert set(SCHEMA["required"]) <= set(report) <= set(SCHEMA["properties"])
         described = SCHEMA["properties"]["progress"]
-        assert set(report["progress"]) == set(described["required"]) == set(
-            described["properties"]
-        )
+        assert set(report["progress"]) == set(described["required"]) == set(described["properties"])
     row = SCHEMA["properties"]["accounts"]["items"]
     assert set(row["required"]) <= set(done["accounts"][0]) <= set(row["properties"])
     html = api_client.get(f"/collections/{collection}", headers={"Accept": "text/html"})
