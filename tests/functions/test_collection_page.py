@@ -8,26 +8,14 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 
-import pytest
 from support.fakes import World
-from support.media_session import ServiceSession, graph_over, media_service
 
 from kindred.services import pipeline
 from kindred.web import api
-from kindred_infra import paths
-from kindred_infra.graph_server.graph import load_graph
 
 BUSY = "u71391606.ego-twitter.test"  # far over the cap
 CAP = 5
 SCHEMA = json.loads(api.OPENAPI.read_text())["components"]["schemas"]["CollectionStatus"]
-
-
-@pytest.fixture
-def world(monkeypatch):
-    service = media_service(load_graph(paths.DEFAULT_GRAPH))
-    world = World([], graph=graph_over(ServiceSession(service)))
-    monkeypatch.setattr(api.bootstrap, "deps", world.deps)
-    return world
 
 
 def run(world: World, steps: tuple[str, ...] | None = None) -> None:
@@ -49,7 +37,7 @@ def submitted(api_client) -> str:
     return answer.get_json()["id"]
 
 
-def test_a_browser_gets_the_page_and_json_is_asked_for_by_accept_or_format(api_client, world):
+def test_a_browser_gets_the_page_and_json_is_asked_for_by_accept_or_format(api_client, media_world):
     collection = submitted(api_client)
     url = f"/collections/{collection}"
     page = api_client.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
@@ -69,15 +57,15 @@ def test_a_browser_gets_the_page_and_json_is_asked_for_by_accept_or_format(api_c
     assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
 
 
-def test_the_json_is_what_the_openapi_document_says_running_and_done(api_client, world):
+def test_the_json_is_what_the_openapi_document_says_running_and_done(api_client, media_world):
     collection = submitted(api_client)
-    run(world, ("collect", "media"))  # every feed read; its images wait on the blob queue
+    run(media_world, ("collect", "media"))  # every feed read; its images wait on the blob queue
     running = api_client.get(f"/collections/{collection}").get_json()
     progress = running["progress"]
     assert progress["accounts_reading"] == 0 and progress["images_pending"] == CAP
     assert progress["seconds_left"] > CAP / progress["blob_rate"]
     assert 0 <= progress["share"] < 1
-    run(world)
+    run(media_world)
     done = api_client.get(f"/collections/{collection}").get_json()
     assert done["progress"]["seconds_left"] == 0 and done["progress"]["share"] == 1
     assert done["progress"]["images_stored"] == CAP and done["progress"]["feed_pages"] >= 1

@@ -30,12 +30,7 @@ REASONS = {
 def render(report: dict[str, Any]) -> str:
     """The whole page for a collection's status report."""
     status = report.get("status")
-    if status == "done":
-        body = _done(report)
-    elif status == "failed":
-        body = _failed(report)
-    else:
-        body = _running(report)
+    body = page.body(report, {"done": _done, "failed": _failed, "running": _running})
     title = f"{'Collected' if status == 'done' else 'Collecting'} {_accounts_named(report)}"
     return page.document(title, status, _header(report), body, _links(report))
 
@@ -130,16 +125,18 @@ def _table(accounts: list[dict[str, Any]], progress: dict[str, Any]) -> str:
 
 
 def _row(row: dict[str, Any]) -> str:
-    handle = row.get("handle") or row.get("account")
+    name = text(row.get("handle") or row.get("account")).replace(".", ".<wbr>")
     did = f"<span class=handle>{text(row['did'])}</span>" if row.get("did") else ""
-    prefix = row.get("prefix")
-    files = f"<code>{text(prefix)}</code>" if prefix else "<span class=muted>none</span>"
-    return (
-        f"<tr data-status='{text(row.get('status'))}'><td><span class=name>"
-        f"@{text(handle).replace('.', '.<wbr>')}</span>{did}</td>"
-        f"<td class=n>{count(row.get('images'))}</td><td class=n>{size(row.get('bytes'))}</td>"
-        f"<td>{_status(row)}</td><td class=files>{files}</td></tr>"
+    cells = (
+        f"<td><span class=name>@{name}</span>{did}</td>",
+        f"<td class=n>{count(row.get('images'))}</td>",
+        f"<td class=n>{size(row.get('bytes'))}</td>",
+        f"<td>{_status(row)}</td>",
+        "<td class=files>"
+        + (f"<code>{text(row['prefix'])}</code>" if row.get("prefix") else "none")
+        + "</td>",
     )
+    return f"<tr data-status='{text(row.get('status'))}'>{''.join(cells)}</tr>"
 
 
 def _status(row: dict[str, Any]) -> str:

@@ -49,12 +49,7 @@ COSTS = (
 def render(report: dict[str, Any]) -> str:
     """The whole page for a status or result report."""
     status = report.get("status")
-    if status == "done":
-        body = _done(report)
-    elif status == "failed":
-        body = _failed(report)
-    else:
-        body = _running(report)
+    body = page.body(report, {"done": _done, "failed": _failed, "running": _running})
     return page.document(_title(report), status, _header(report), body, _links(report))
 
 

@@ -8,6 +8,7 @@ wrong type, so a page never fails on a field it lacks.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -26,6 +27,13 @@ def document(title: str, status: Any, header: str, body: str, footer: str) -> st
         f"{refresh}<title>{title} \u00b7 kindred</title><style>{STYLE}</style></head>"
         f"<body data-status='{text(status)}'><main>{header}{body}{footer}</main></body></html>"
     )
+
+
+def body(report: dict[str, Any], pages: dict[str, Callable[[dict[str, Any]], str]]) -> str:
+    """The part of `pages` ("done", "failed", "running") for the report's status: running
+    for any status not done or failed (the stages of a job still going)."""
+    status = report.get("status")
+    return pages[status if status in ("done", "failed") else "running"](report)
 
 
 def header(picture: str, kicker: str, name: Any, facts: list[str]) -> str:
