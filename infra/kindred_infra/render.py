@@ -101,10 +101,10 @@ def _counts(report: dict[str, Any]) -> str:
     )
 
 
-def _left(report: dict[str, Any]) -> str:
+def _left(report: dict[str, Any], key: str = "estimated_seconds_left") -> str:
     if report["status"] == "done":
         return "done"
-    seconds = report["progress"].get("estimated_seconds_left")
+    seconds = report["progress"].get(key)
     return "" if seconds is None else f"about {_duration(seconds)} left"
 
 
@@ -163,79 +163,69 @@ def _duration(seconds: float | None) -> str:
 
 @contextmanager
 def collection_progress(console: Console) -> Iterator[StatusSink]:
-    """A bar over the accounts ended (done or failed), with the images, bytes and calls."""
-    with job_progress(
-        console, "collecting",
-        lambda counts: (counts["accounts_total"],
-                        counts["accounts_done"] + counts["accounts_failed"]),
-        _collection_counts,
-    ) as update:  # fmt: skip
-        yield update
-
-
-@contextmanager
-def export_progress(console: Console) -> Iterator[StatusSink]:
-    """A bar over the shards written, with their bytes."""
-    with job_progress(
-        console, "exporting",
-        lambda counts: (counts["shards_total"] or 0, counts["shards_done"]),
-        _export_counts,
-    ) as update:  # fmt: skip
-        yield update
-
-
-def _export_counts(report: dict[str, Any]) -> str:
-    counts = report["progress"]
-    total = counts["shards_total"]
-    if total is None:
-        return "planning the shards"
-    return (
-        f"{counts['shards_done']:,}/{total:,} shards, "
-        f"{size(counts['bytes_done'])} of {size(counts['bytes_total'] or 0)}"
-    )
-
-
-@contextmanager
-def job_progress(
-    console: Console,
-    working: str,
-    ended: Callable[[dict[str, Any]], tuple[int, int]],
-    counts: Callable[[dict[str, Any]], str],
-) -> Iterator[StatusSink]:
-    """A bar over a job's parts ended (`ended`: progress -> (total, ended)), with `counts`.
+    """A bar over the estimated time (the accounts ended while there is none), with the
+    accounts done and failed, the images, bytes and calls, and the time left.
 
     On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds and
-    when the job ends.
+    when the collection ends.
     """
-
-    def stage(report: dict[str, Any]) -> str:
-        return "done" if report["status"] == "done" else working
-
     if not console.is_terminal:
-        yield _every_few_seconds(console, lambda report: f"{stage(report)}: {counts(report)}")
+        yield _collection_lines(console)
         return
     columns = (
         TextColumn("[bold]{task.fields[stage]:<10}"),
         BarColumn(bar_width=20),
         TextColumn("{task.fields[counts]}"),
+        TextColumn("{task.fields[left]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task(working, total=1, stage=working, counts="")
+        bar = progress.add_task("collection", total=1, stage="collecting", counts="", left="")
 
         def update(report: dict[str, Any]) -> None:
-            total, done = ended(report["progress"])
-            progress.update(bar, total=max(total, 1), completed=done, stage=stage(report),
-                            counts=counts(report))  # fmt: skip
+            progress.update(
+                bar,
+                total=1,
+                completed=_collection_share(report),
+                stage=_collection_stage(report),
+                counts=_collection_counts(report),
+                left=_left(report, "seconds_left"),
+            )
 
         yield update
+
+
+def _collection_lines(console: Console) -> StatusSink:
+    def line(report: dict[str, Any]) -> str:
+        left = _left(report, "seconds_left")
+        return f"{_collection_stage(report)}: {_collection_counts(report)}" + (
+            f", {left}" if left and left != "done" else ""
+        )
+
+    return _every_few_seconds(console, line)
+
+
+def _collection_stage(report: dict[str, Any]) -> str:
+    return "done" if report["status"] == "done" else "collecting"
+
+
+def _collection_share(report: dict[str, Any]) -> float:
+    """The estimate's share of the time, else the share of the accounts ended."""
+    counts = report["progress"]
+    if report["status"] == "done":
+        return 1.0
+    if counts.get("share") is not None:
+        return float(counts["share"])
+    return (counts["accounts_done"] + counts["accounts_failed"]) / max(counts["accounts_total"], 1)
 
 
 def _collection_counts(report: dict[str, Any]) -> str:
     counts = report["progress"]
     ended = counts["accounts_done"] + counts["accounts_failed"]
+    pending = counts.get("images_pending")
+    waiting = f" ({pending:,} to fetch)" if pending else ""
     return (
         f"{ended:,}/{counts['accounts_total']:,} accounts ({counts['accounts_failed']:,} failed), "
-        f"{counts['images_stored']:,} images, {size(counts['bytes_stored'])} stored, "
+        f"{counts['images_stored']:,} images{waiting}, {size(counts['bytes_stored'])} stored, "
         f"{counts['upstream_calls']:,} calls"
     )
 
@@ -293,6 +283,63 @@ def size(count: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} GB"
+
+
+@contextmanager
+def export_progress(console: Console) -> Iterator[StatusSink]:
+    """A bar over the shards written, with their bytes."""
+    with job_progress(
+        console, "exporting",
+        lambda counts: (counts["shards_total"] or 0, counts["shards_done"]),
+        _export_counts,
+    ) as update:  # fmt: skip
+        yield update
+
+
+def _export_counts(report: dict[str, Any]) -> str:
+    counts = report["progress"]
+    total = counts["shards_total"]
+    if total is None:
+        return "planning the shards"
+    return (
+        f"{counts['shards_done']:,}/{total:,} shards, "
+        f"{size(counts['bytes_done'])} of {size(counts['bytes_total'] or 0)}"
+    )
+
+
+@contextmanager
+def job_progress(
+    console: Console,
+    working: str,
+    ended: Callable[[dict[str, Any]], tuple[int, int]],
+    counts: Callable[[dict[str, Any]], str],
+) -> Iterator[StatusSink]:
+    """A bar over a job's parts ended (`ended`: progress -> (total, ended)), with `counts`.
+
+    On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds and
+    when the job ends.
+    """
+
+    def stage(report: dict[str, Any]) -> str:
+        return "done" if report["status"] == "done" else working
+
+    if not console.is_terminal:
+        yield _every_few_seconds(console, lambda report: f"{stage(report)}: {counts(report)}")
+        return
+    columns = (
+        TextColumn("[bold]{task.fields[stage]:<10}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.fields[counts]}"),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task(working, total=1, stage=working, counts="")
+
+        def update(report: dict[str, Any]) -> None:
+            total, done = ended(report["progress"])
+            progress.update(bar, total=max(total, 1), completed=done, stage=stage(report),
+                            counts=counts(report))  # fmt: skip
+
+        yield update
 
 
 @contextmanager

@@ -5,16 +5,12 @@ to the JSON of the same analysis. It writes the README's two screenshots."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from google.cloud import tasks_v2
-from google.protobuf import field_mask_pb2
 from playwright.sync_api import Page
 from support.api import call, finished, submit
 from support.browser import PHONE, chromium, evaluate
-from support.stack import queue_path, tasks_client
+from support.stack import paced
 
 from kindred.web.html import STAGES
 
@@ -60,30 +56,6 @@ def check_the_page(local_stack: dict) -> None:
             ("#status-link", f"/analyses/{submitted['id']}"),
         ):
             follow_to_json(page, link, path, submitted["id"])
-
-
-@contextmanager
-def paced(local_stack: dict, rate: float) -> Iterator[None]:
-    """The upstream queue at `rate` dispatches/s (slow enough to watch), then as it was."""
-    client = tasks_client(local_stack)
-    before = client.get_queue(name=queue_path(local_stack)).rate_limits
-    mask = field_mask_pb2.FieldMask(paths=["rate_limits"])
-
-    def set_limits(limits: tasks_v2.RateLimits) -> None:
-        queue = tasks_v2.Queue(name=queue_path(local_stack), rate_limits=limits)
-        client.update_queue(queue=queue, update_mask=mask)
-
-    set_limits(
-        tasks_v2.RateLimits(
-            max_dispatches_per_second=rate,
-            max_burst_size=before.max_burst_size,
-            max_concurrent_dispatches=before.max_concurrent_dispatches,
-        )
-    )
-    try:
-        yield
-    finally:
-        set_limits(before)
 
 
 def check_running(page: Page, account: dict) -> None:

@@ -6,35 +6,21 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import pytest
-from support.fakes import World
-from support.media_session import ServiceSession, graph_over, media_service
-
 from kindred.services import pipeline
 from kindred.web import api
-from kindred_infra import paths
-from kindred_infra.graph_server.graph import load_graph
 
 RFC3339_MS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-@pytest.fixture
-def world(monkeypatch):
-    service = media_service(load_graph(paths.DEFAULT_GRAPH))
-    world = World([], graph=graph_over(ServiceSession(service)))
-    monkeypatch.setattr(api.bootstrap, "deps", world.deps)
-    return world
-
-
-def test_created_and_finished_are_rfc3339_null_until_done(api_client, world):
+def test_created_and_finished_are_rfc3339_null_until_done(api_client, media_world):
     body = {"accounts": ["u14348594.ego-twitter.test"]}
     collection = api_client.post("/collections", json=body).get_json()["id"]
     running = api_client.get(f"/collections/{collection}").get_json()
     assert running["status"] == "running" and running["finished_at"] is None
     created = datetime.strptime(running["created_at"], RFC3339_MS)
-    while world.queue.pending:
-        _, step, payload = world.queue.pending.popleft()
-        pipeline.deliver(world.deps(), step, payload)
+    while media_world.queue.pending:
+        _, step, payload = media_world.queue.pending.popleft()
+        pipeline.deliver(media_world.deps(), step, payload)
     done = api_client.get(f"/collections/{collection}").get_json()
     assert done["status"] == "done" and done["created_at"] == running["created_at"]
     assert datetime.strptime(done["finished_at"], RFC3339_MS) >= created

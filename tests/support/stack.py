@@ -66,3 +66,29 @@ def step_entries(log: Path, analysis: str) -> list[dict]:
     """The JSON log lines of a function's steps for one job (analysis, collection, export)."""
     entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     return [entry for entry in entries if entry.get("analysis") == analysis and "step" in entry]
+
+
+@contextlib.contextmanager
+def paced(
+    local_stack: dict[str, str], rate: float, queue: str = "upstream-local"
+) -> Iterator[None]:
+    """The queue at `rate` dispatches/s (slow enough to watch), then as it was."""
+    client = tasks_client(local_stack)
+    before = client.get_queue(name=queue_path(local_stack, queue)).rate_limits
+    mask = field_mask_pb2.FieldMask(paths=["rate_limits"])
+
+    def set_limits(limits: tasks_v2.RateLimits) -> None:
+        updated = tasks_v2.Queue(name=queue_path(local_stack, queue), rate_limits=limits)
+        client.update_queue(queue=updated, update_mask=mask)
+
+    set_limits(
+        tasks_v2.RateLimits(
+            max_dispatches_per_second=rate,
+            max_burst_size=before.max_burst_size,
+            max_concurrent_dispatches=before.max_concurrent_dispatches,
+        )
+    )
+    try:
+        yield
+    finally:
+        set_limits(before)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
+from support.pages import Parsed
 
 from kindred.web import html
 
@@ -57,29 +56,6 @@ DONE = {
     ],
     "cost": {"upstream_calls": 738, "tasks": 740, "firestore_writes": 12, "firestore_reads": 20},
 }
-
-
-class Parsed(HTMLParser):
-    """The tags and the text of a page, to check what a browser would make of it."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        if self.tags and self.tags[-1][0] not in ("style", "title"):
-            self.text.append(data)
-
-    def all(self, tag: str) -> list[dict]:
-        return [attrs for name, attrs in self.tags if name == tag]
-
-    def joined(self) -> str:
-        return "".join(self.text)
 
 
 def test_running_shows_the_stage_the_share_the_counts_and_reloads_itself():

@@ -35,9 +35,14 @@ def sidecar_blob(provider: str, did: str, cid: str) -> str:
     return f"{media_prefix(provider, did)}{cid}.json"
 
 
+def all_outcomes_prefix(collection: str) -> str:
+    """Every account's outcomes: `a{index}/...` under it (one list call for the status)."""
+    return f"collections/{collection}/outcomes/"
+
+
 def outcomes_prefix(collection: str, index: int) -> str:
     """Where each image's outcome in this collection is recorded: `{cid}.{outcome}`."""
-    return f"collections/{collection}/outcomes/a{index:06d}/"
+    return f"{all_outcomes_prefix(collection)}a{index:06d}/"
 
 
 def outcome_blob(collection: str, index: int, cid: str, outcome: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any, cast
 from kindred.core import collection_names as names
 from kindred.core import messages, retry
 from kindred.core.cid import blob_cid
+from kindred.core.collection_progress import Live, Seen, estimate
 from kindred.core.cost import Meter
 from kindred.core.did_document import pds_allowed
 from kindred.core.errors import InvalidInput, KindredError, NotFound, RetryLater
@@ -55,6 +56,9 @@ ACCOUNT_REASONS = frozenset({"deactivated", "suspended", "not_found", "private",
                              "pds_not_allowed"})  # fmt: skip
 _OUTCOME_RANK = {"stored": 3, "present": 2}
 _OPTION_FIELDS = {"max_per_account", "replies"}
+# The status lists a running collection's outcomes (to count the images still to fetch) only
+# when it is this small: one list call and a read per account whose feed is read.
+LIVE_ACCOUNTS, LIVE_IMAGES = 200, 20_000
 
 
 def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOptions]:
@@ -446,30 +450,84 @@ def maybe_finish(deps: Deps, collection: str) -> bool:
 
 
 def status(deps: Deps, collection: str) -> dict[str, Any]:
-    """The collection's status and progress; raises NotFound."""
+    """The collection's status, progress and an estimate of the time left; raises NotFound."""
     if not re.fullmatch(r"[A-Za-z0-9]{8,64}", collection):
         raise NotFound(f"no collection {collection!r}")
     doc = deps.store.get(names.collection_doc(collection))
     if doc is None or doc.get("kind") != "collection":
         raise NotFound(f"no collection {collection!r}")
-    fields = ("images", "bytes", "calls", "fetched", "already_stored")
-    done, totals = deps.store.totals(names.accounts_collection(collection), fields)
-    failed = deps.store.count(names.accounts_collection(collection), [("status", "==", "failed")])
+    accounts = names.accounts_collection(collection)
+    # Two aggregations: Firestore answers at most five in one query.
+    done, totals = deps.store.totals(accounts, ("images", "bytes", "calls", "fetched"))
+    _, more = deps.store.totals(accounts, ("already_stored", "pages"))
+    failed = deps.store.count(accounts, [("status", "==", "failed")])
+    seen = _seen(deps, collection, doc, done, totals["calls"], more["pages"])
+    left = estimate(seen)
     body: dict[str, Any] = {
         "id": collection, "status": doc["status"], "provider": doc["provider"],
         "options": doc["options"],
         "progress": {
             "accounts_total": doc["accounts_total"], "accounts_done": done - failed,
-            "accounts_failed": failed, "images_stored": totals["images"],
-            "images_fetched": totals["fetched"], "images_already_stored": totals["already_stored"],
-            "bytes_stored": totals["bytes"], "upstream_calls": totals["calls"],
+            "accounts_failed": failed, "accounts_reading": left.accounts_reading,
+            "images_stored": totals["images"], "images_fetched": totals["fetched"],
+            "images_already_stored": more["already_stored"],
+            "images_pending": left.images_pending, "bytes_stored": totals["bytes"],
+            "feed_pages": more["pages"], "upstream_calls": totals["calls"],
+            "share": left.share, "seconds_left": left.seconds_left,
+            "feed_rate": round(seen.feed_rate, 3), "blob_rate": round(seen.blob_rate, 3),
         },
         "created_at": rfc3339(doc["created_at"]), "finished_at": rfc3339(doc.get("finished_at")),
     }  # fmt: skip
     if doc["status"] == "done" and doc["accounts_total"] <= 1000:
-        docs = deps.store.list(names.accounts_collection(collection))
+        docs = deps.store.list(accounts)
         body["accounts"] = [_account_view(d) for d in sorted(docs, key=lambda d: d["index"])]
     return body
+
+
+def _seen(
+    deps: Deps, collection: str, doc: dict[str, Any], ended: int, calls: int, pages: int
+) -> Seen:
+    """The estimate's inputs: the records' sums, the queues' rates shared by the collections
+    running on them, and for a small running collection what its outcomes say."""
+    provider, total = doc["provider"], doc["accounts_total"]
+    running = deps.store.count(
+        names.COLLECTIONS,
+        [("kind", "==", "collection"), ("status", "==", "running"), ("provider", "==", provider)],
+    )
+    share = max(running, 1)
+    small = total <= LIVE_ACCOUNTS and total * doc["options"]["max_per_account"] <= LIVE_IMAGES
+    return Seen(
+        status=doc["status"], accounts_total=total, accounts_ended=ended,
+        max_per_account=doc["options"]["max_per_account"],
+        elapsed=max(0.0, deps.clock.now() - doc["created_at"]),
+        feed_rate=deps.settings.upstream_rate(provider) / share,
+        blob_rate=deps.settings.upstream_rate(deps.settings.blob_upstream(provider)) / share,
+        pages_ended=pages, calls_ended=calls,
+        live=_live(deps, collection, total - ended) if small and doc["status"] == "running"
+        else None,
+    )  # fmt: skip
+
+
+def _live(deps: Deps, collection: str, unrecorded: int) -> Live:
+    """Accounts still reading their feed and images still to fetch, from one listing of the
+    outcomes and each ended feed's kept check (which says how many images it handed on)."""
+    root = names.all_outcomes_prefix(collection)
+    outcomes: dict[str, set[str]] = {}
+    checks: list[str] = []
+    for name in deps.blobs.sizes(root):
+        account, _, rest = name[len(root) :].partition("/")
+        if rest == "_check.json":
+            checks.append(name)
+        elif not rest.startswith("_"):
+            outcomes.setdefault(account, set()).add(rest.partition(".")[0])
+    pending = checking = 0
+    for name in checks:
+        handed_on = json.loads(deps.blobs.read(name))["images"]
+        account = name[len(root) :].partition("/")[0]
+        waiting = max(0, handed_on - len(outcomes.get(account, ())))
+        pending += waiting
+        checking += waiting > 0
+    return Live(accounts_reading=max(0, unrecorded - checking), images_pending=pending)
 
 
 def _account_view(doc: dict[str, Any]) -> dict[str, Any]:

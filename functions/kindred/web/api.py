@@ -18,7 +18,7 @@ from kindred.core.json_body import parse_object
 from kindred.services import collect, reports
 from kindred.services import export as exports
 from kindred.services.submit import parse_request, submit
-from kindred.web import html
+from kindred.web import collection_page, html
 from kindred.web.auth import client_of
 from kindred.web.responses import error_response, from_error, json_response
 
@@ -97,11 +97,17 @@ def status(request: flask.Request, analysis: str) -> flask.Response:
 
 def results(request: flask.Request, analysis: str) -> flask.Response:
     reports.check_id(analysis)
-    body = reports.result(bootstrap.deps(), analysis)
+    return _negotiated(request, reports.result(bootstrap.deps(), analysis), html.render)
+
+
+def _negotiated(
+    request: flask.Request, body: dict[str, Any], page: Callable[[dict[str, Any]], str]
+) -> flask.Response:
+    """The page for a browser (Accept: text/html), else JSON (or with `?format=json`)."""
     wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
     if request.args.get("format") != "json" and wants == "text/html":
         response = flask.make_response(
-            html.render(body), 200, {"content-type": "text/html; charset=utf-8"}
+            page(body), 200, {"content-type": "text/html; charset=utf-8"}
         )
     else:
         response = json_response(body)
@@ -122,7 +128,9 @@ def create_collection(request: flask.Request) -> flask.Response:
 
 
 def collection_status(request: flask.Request, collection: str) -> flask.Response:
-    return json_response(collect.status(bootstrap.deps(), collection))
+    return _negotiated(
+        request, collect.status(bootstrap.deps(), collection), collection_page.render
+    )
 
 
 def create_export(request: flask.Request, collection: str) -> flask.Response:
