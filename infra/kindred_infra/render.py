@@ -164,48 +164,12 @@ def _duration(seconds: float | None) -> str:
 @contextmanager
 def collection_progress(console: Console) -> Iterator[StatusSink]:
     """A bar over the estimated time (the accounts ended while there is none), with the
-    accounts done and failed, the images, bytes and calls, and the time left.
-
-    On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds and
-    when the collection ends.
-    """
-    if not console.is_terminal:
-        yield _collection_lines(console)
-        return
-    columns = (
-        TextColumn("[bold]{task.fields[stage]:<10}"),
-        BarColumn(bar_width=20),
-        TextColumn("{task.fields[counts]}"),
-        TextColumn("{task.fields[left]}"),
-    )
-    with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("collection", total=1, stage="collecting", counts="", left="")
-
-        def update(report: dict[str, Any]) -> None:
-            progress.update(
-                bar,
-                total=1,
-                completed=_collection_share(report),
-                stage=_collection_stage(report),
-                counts=_collection_counts(report),
-                left=_left(report, "seconds_left"),
-            )
-
+    accounts done and failed, the images, bytes and calls, and the time left."""
+    with job_progress(
+        console, "collecting", _collection_share, _collection_counts,
+        lambda report: _left(report, "seconds_left"),
+    ) as update:  # fmt: skip
         yield update
-
-
-def _collection_lines(console: Console) -> StatusSink:
-    def line(report: dict[str, Any]) -> str:
-        left = _left(report, "seconds_left")
-        return f"{_collection_stage(report)}: {_collection_counts(report)}" + (
-            f", {left}" if left and left != "done" else ""
-        )
-
-    return _every_few_seconds(console, line)
-
-
-def _collection_stage(report: dict[str, Any]) -> str:
-    return "done" if report["status"] == "done" else "collecting"
 
 
 def _collection_share(report: dict[str, Any]) -> float:
@@ -290,10 +254,15 @@ def export_progress(console: Console) -> Iterator[StatusSink]:
     """A bar over the shards written, with their bytes."""
     with job_progress(
         console, "exporting",
-        lambda counts: (counts["shards_total"] or 0, counts["shards_done"]),
+        _export_share,
         _export_counts,
     ) as update:  # fmt: skip
         yield update
+
+
+def _export_share(report: dict[str, Any]) -> float:
+    counts = report["progress"]
+    return counts["shards_done"] / max(counts["shards_total"] or 0, 1)
 
 
 def _export_counts(report: dict[str, Any]) -> str:
@@ -311,10 +280,11 @@ def _export_counts(report: dict[str, Any]) -> str:
 def job_progress(
     console: Console,
     working: str,
-    ended: Callable[[dict[str, Any]], tuple[int, int]],
+    share: Callable[[dict[str, Any]], float],
     counts: Callable[[dict[str, Any]], str],
+    left: Callable[[dict[str, Any]], str] = lambda report: "",
 ) -> Iterator[StatusSink]:
-    """A bar over a job's parts ended (`ended`: progress -> (total, ended)), with `counts`.
+    """A bar over a job's `share` done (0 to 1), with its `counts` and the time `left`.
 
     On a terminal it redraws; otherwise it prints a plain line every LOG_EVERY seconds and
     when the job ends.
@@ -323,21 +293,26 @@ def job_progress(
     def stage(report: dict[str, Any]) -> str:
         return "done" if report["status"] == "done" else working
 
+    def line(report: dict[str, Any]) -> str:
+        remaining = left(report)
+        suffix = f", {remaining}" if remaining and remaining != "done" else ""
+        return f"{stage(report)}: {counts(report)}{suffix}"
+
     if not console.is_terminal:
-        yield _every_few_seconds(console, lambda report: f"{stage(report)}: {counts(report)}")
+        yield _every_few_seconds(console, line)
         return
     columns = (
         TextColumn("[bold]{task.fields[stage]:<10}"),
         BarColumn(bar_width=20),
         TextColumn("{task.fields[counts]}"),
+        TextColumn("{task.fields[left]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task(working, total=1, stage=working, counts="")
+        bar = progress.add_task(working, total=1, stage=working, counts="", left="")
 
         def update(report: dict[str, Any]) -> None:
-            total, done = ended(report["progress"])
-            progress.update(bar, total=max(total, 1), completed=done, stage=stage(report),
-                            counts=counts(report))  # fmt: skip
+            progress.update(bar, total=1, completed=share(report), stage=stage(report),
+                            counts=counts(report), left=left(report))  # fmt: skip
 
         yield update
 
