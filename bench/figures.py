@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,37 @@ class Figure:
         return {**asdict(self), "ratio": self.ratio}
 
 
-def write(figures: list[Figure], path: Path, meta: dict[str, Any]) -> None:
-    path.write_text(
-        json.dumps({**meta, "figures": [f.as_dict() for f in figures]}, indent=2) + "\n"
-    )
+@dataclass(frozen=True)
+class Part:
+    """One part of the bench (`bench.__main__.PARTS`) as last measured: by what, when, where."""
+
+    command: str
+    mode: str
+    finished: str
+    seconds: float
+    machine: dict[str, Any]
+    figures: list[Figure]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "figures": [f.as_dict() for f in self.figures]}
 
 
-def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def figure_from(data: dict[str, Any]) -> Figure:
+    names = {f.name for f in fields(Figure)}
+    return Figure(**{k: v for k, v in data.items() if k in names})
+
+
+def write_parts(path: Path, parts: dict[str, Part]) -> None:
+    body = {"parts": {name: part.as_dict() for name, part in parts.items()}}
+    path.write_text(json.dumps(body, indent=2) + "\n")
+
+
+def read_parts(path: Path) -> dict[str, Part]:
+    """The parts kept in `results.json`; none when there is no file yet."""
+    if not path.exists():
+        return {}
     data = json.loads(path.read_text())
-    return {k: v for k, v in data.items() if k != "figures"}, data["figures"]
+    return {
+        name: Part(**{**part, "figures": [figure_from(f) for f in part["figures"]]})
+        for name, part in data.get("parts", {}).items()
+    }

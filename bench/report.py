@@ -6,9 +6,8 @@ import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from bench.figures import Figure
+from bench.figures import Figure, Part
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
@@ -37,20 +36,20 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def update_readme(path: Path, meta: dict[str, Any], text: str) -> None:
-    """Replace the README's results section with this run's table, machine and command."""
-    machine = meta["machine"]
-    section = "\n".join(
-        [
-            BEGIN,
-            f"Latest: `{meta['command']}` ({meta['mode']}), finished {meta['finished']} "
-            f"in {meta['seconds'] / 60:.1f} min, on {machine['cpus']} x {machine['cpu']}, "
-            f"{machine['memory_gib']} GiB, Python {machine['python']}.",
+def update_readme(path: Path, parts: dict[str, Part]) -> None:
+    """Replace the README's results section: each part's table under the run that measured it."""
+    lines = [BEGIN]
+    for part in parts.values():
+        machine = part.machine
+        lines += [
+            f"`{part.command}` ({part.mode}), finished {part.finished} in "
+            f"{part.seconds / 60:.1f} min, on {machine['cpus']} x {machine['cpu']}, "
+            f"{machine['memory_gib']} GiB, Python {machine['python']}:",
             "",
-            text,
-            END,
+            table(part.figures),
+            "",
         ]
-    )
+    section = "\n".join([*lines[:-1], END])
     readme = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     head, _, rest = readme.partition(BEGIN)
     _, _, tail = rest.partition(END)
