@@ -2,10 +2,11 @@
 
 It is the upstream of every local run and test: getFollowers, getFollows, getProfile and
 getProfiles with Bluesky's paths, parameters, JSON shapes, errors, rate-limit headers and
-opaque cursors, plus reproducible fault injection. Run it with
+opaque cursors, plus reproducible fault injection; and the same graph in Mastodon's dialect
+(`/api/v1/accounts/...`, `Link` pagination, `X-RateLimit-*`, its own limit). Run it with
 `python -m kindred_infra.graph_server --port 8787`; `GET /_health` answers once it is ready.
 
 Modules, one job each: graph (load, CSR), identity (handles, DIDs), profiles (views,
-avatars), cursor, api (the XRPC methods), ratelimit, faults, stats, service (the request
+avatars), cursor, api (the XRPC methods), mastodon (Mastodon's routes), ratelimit, faults, stats, service (the request
 pipeline without HTTP), server (HTTP), config and bootstrap (wiring, main).
 """

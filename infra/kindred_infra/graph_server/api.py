@@ -15,6 +15,7 @@ from kindred_infra.graph_server.cursor import BadCursor, decode_cursor, encode_c
 from kindred_infra.graph_server.graph import Graph
 from kindred_infra.graph_server.identity import Identity, is_actor_syntax
 from kindred_infra.graph_server.images import ImageMaker
+from kindred_infra.graph_server.mastodon import MastodonApi
 from kindred_infra.graph_server.media import FILTERS, Media, MediaError, RawBlob
 from kindred_infra.graph_server.profiles import ProfileMaker, avatar_svg
 
@@ -50,12 +51,20 @@ def invalid(message: str) -> XrpcError:
 
 class GraphApi:
     """Answers the four AppView methods from a graph, and with `images` (--media) the author
-    feed and getBlob; raises XrpcError for bad requests."""
+    feed and getBlob; raises XrpcError for bad requests. `mastodon` answers the same graph in
+    Mastodon's dialect (with `states`, some of its accounts suspended, moved or hidden)."""
 
-    def __init__(self, graph: Graph, identity: Identity, images: ImageMaker | None = None) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        identity: Identity,
+        images: ImageMaker | None = None,
+        states: bool = False,
+    ) -> None:
         self.graph, self.identity = graph, identity
         self.profiles = ProfileMaker(identity)
         self.media = None if images is None else Media(graph, identity, self.profiles, images)
+        self.mastodon = MastodonApi(graph, identity, self.profiles, self.media, states)
         self._methods: dict[str, Callable[[Params, str], Response | RawBlob]] = {
             GET_FOLLOWERS: self.get_followers,
             GET_FOLLOWS: self.get_follows,

@@ -32,14 +32,16 @@ def build_service(config: ServerConfig) -> GraphService:
     seconds = round(time.perf_counter() - started, 2)
     _release_free_memory()
     info: dict[str, object] = {"path": str(config.graph_path), "load_seconds": seconds}
+    info["mastodon_host"] = Identity(config.graph_name).host
     if images is not None:
         info.update(media=True, image_bytes=config.image_bytes, bases_bytes=images.memory_bytes)
     return GraphService(
-        api=GraphApi(graph, Identity(config.graph_name), images),
+        api=GraphApi(graph, Identity(config.graph_name), images, config.account_states),
         limiter=FixedWindowLimiter(config.rate),
         faults=config.faults,
         info=info,
         blob_limiter=FixedWindowLimiter(config.blob_rate),
+        mastodon_limiter=FixedWindowLimiter(config.mastodon_rate),
     )
 
 

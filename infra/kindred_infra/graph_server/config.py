@@ -19,6 +19,7 @@ from kindred_infra.graph_server.ratelimit import RatePolicy
 GRAPH_PATH_ENV = "KINDRED_GRAPH_PATH"
 MIN_IMAGE_BYTES, MAX_IMAGE_BYTES = 2_000, 2_000_000
 PDS_RATE = RatePolicy(3000, 300)
+MASTODON_RATE = RatePolicy(300, 300)  # Mastodon's documented limit per address
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class ServerConfig:
     media: bool = False  # posts, images and getBlob (docs/decisions/0006-local-media.md)
     image_bytes: int = 200_000
     blob_rate: RatePolicy = PDS_RATE  # Bluesky's PDS: 3,000 per 5 min per address
+    mastodon_rate: RatePolicy = MASTODON_RATE  # Mastodon's dialect: 300 per 5 min per address
+    account_states: bool = False  # Mastodon's dialect: some accounts suspended, moved, hidden
 
 
 def default_graph_path(environ: Mapping[str, str]) -> Path:
@@ -42,7 +45,7 @@ def default_graph_path(environ: Mapping[str, str]) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m kindred_infra.graph_server",
-        description="Serve a follow graph through Bluesky's AppView endpoints.",
+        description="Serve a follow graph through Bluesky's AppView endpoints and Mastodon's.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787, help="0 picks a free port")
@@ -58,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--image-bytes", type=int, default=200_000, help="typical image size (2000-2000000)"
     )
     parser.add_argument("--blob-rate-limit", default="3000/300", help="getBlob's own limit")
+    parser.add_argument(
+        "--mastodon-rate-limit", default="300/300", help="the Mastodon dialect's own limit"
+    )
+    parser.add_argument(
+        "--account-states",
+        action="store_true",
+        help="in the Mastodon dialect, make a few accounts suspended, moved or hidden",
+    )
     return parser
 
 
@@ -78,11 +89,12 @@ def parse_config(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Serv
             slow_seconds=args.slow_seconds,
         )
         blob_rate = RatePolicy.parse(args.blob_rate_limit)
+        mastodon_rate = RatePolicy.parse(args.mastodon_rate_limit)
     except ValueError as exc:
         parser.error(str(exc))
     if not MIN_IMAGE_BYTES <= args.image_bytes <= MAX_IMAGE_BYTES:
         parser.error(f"--image-bytes {args.image_bytes} is outside 2000..2000000 (Bluesky's max)")
     return ServerConfig(
         args.host, args.port, graph_path, name, rate, faults,
-        args.media, args.image_bytes, blob_rate,
+        args.media, args.image_bytes, blob_rate, mastodon_rate, args.account_states,
     )  # fmt: skip

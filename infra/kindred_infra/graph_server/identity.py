@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 DID_PREFIX = "did:plc:"
 HANDLE_TLD = "test"
 MAX_ACCOUNT = 2**64 - 1
+MAX_MASTODON_ACCOUNT = 2**62 - 1  # a Mastodon id is a Postgres bigint: 62 bits keep it positive
 _ROUNDS = (0, 1, 2, 3)
+_MASTODON_HALF = 31  # bits per half of the Mastodon id's Feistel network
 _CHECK_BYTES = 7  # 8 bytes of masked N + 7 check bytes = 15 bytes = exactly 24 base32 chars
 _B32_CHARS = re.compile(r"[a-z2-7]{24}")
 _ACCOUNT_LABEL = re.compile(r"u(0|[1-9][0-9]{0,19})")
@@ -28,6 +30,7 @@ _HANDLE_SYNTAX = re.compile(
 )
 _DID_SYNTAX = re.compile(r"did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_MASTODON_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def is_actor_syntax(actor: str) -> bool:
@@ -69,6 +72,39 @@ class Identity:
     def handle(self, account: int) -> str:
         return f"u{account}.{self.dataset}.{HANDLE_TLD}"
 
+    @property
+    def host(self) -> str:
+        """The home server the dataset stands for in Mastodon's dialect: `ego-twitter.test`."""
+        return f"{self.dataset}.{HANDLE_TLD}"
+
+    def username(self, account: int) -> str:
+        """The Mastodon username: the handle's first label (`u6017542` of u6017542@host)."""
+        return f"u{account}"
+
+    def mastodon_id(self, account: int) -> str:
+        """The account's Mastodon id: a decimal number, the account number enciphered on 62
+        bits (so it looks like a real id, and a client cannot make one from the username)."""
+        if not 0 <= account <= MAX_MASTODON_ACCOUNT:
+            raise ValueError(f"account number {account} is outside 0..2**62-1")
+        return str(self._permute(account, _ROUNDS, _MASTODON_HALF) + 1)
+
+    def resolve_mastodon_id(self, mastodon_id: str) -> int | None:
+        """The account number of a Mastodon id of this dataset's shape, else None (whether the
+        graph holds it is the caller's to check: a number names some account either way)."""
+        if not _MASTODON_ID.fullmatch(mastodon_id) or int(mastodon_id) > MAX_MASTODON_ACCOUNT + 1:
+            return None
+        return self._permute(int(mastodon_id) - 1, _ROUNDS[::-1], _MASTODON_HALF)
+
+    def resolve_acct(self, acct: str) -> int | None:
+        """The account number of `uN`, `uN@host` or `@uN@host` (this dataset's host), else None."""
+        name, _, domain = acct.removeprefix("@").partition("@")
+        if domain and domain.lower() != self.host:
+            return None
+        match = _ACCOUNT_LABEL.fullmatch(name.lower())
+        if match is None or int(match.group(1)) > MAX_MASTODON_ACCOUNT:
+            return None
+        return int(match.group(1))
+
     def did(self, account: int) -> str:
         if not 0 <= account <= MAX_ACCOUNT:
             raise ValueError(f"account number {account} is outside 0..2**64-1")
@@ -99,12 +135,13 @@ class Identity:
             return None
         return int(match.group(1))
 
-    def _permute(self, value: int, rounds: tuple[int, ...]) -> int:
-        """A keyed Feistel network on 64 bits; the same rounds in reverse order undo it."""
-        left, right = value >> 32, value & 0xFFFFFFFF
+    def _permute(self, value: int, rounds: tuple[int, ...], half_bits: int = 32) -> int:
+        """A keyed Feistel network on 2 * half_bits bits; the same rounds in reverse undo it."""
+        mask = (1 << half_bits) - 1
+        left, right = value >> half_bits, value & mask
         for number in rounds:
-            left, right = right, left ^ self._round(number, right)
-        return (right << 32) | left
+            left, right = right, left ^ (self._round(number, right) & mask)
+        return (right << half_bits) | left
 
     def _round(self, number: int, half: int) -> int:
         data = number.to_bytes(1, "big") + half.to_bytes(4, "big")

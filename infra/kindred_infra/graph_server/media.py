@@ -108,6 +108,31 @@ class Media:
     def posts_count(self, index: int) -> int:
         return int(self.model.counts(self.graph.ids[index : index + 1])[0])
 
+    # What another dialect (Mastodon's `only_media` statuses) is made of: the same posts.
+
+    def with_images(self, index: int, replies: bool) -> tuple[AccountPosts, np.ndarray]:
+        """The account's posts and, newest first, its own posts with images; with `replies`
+        False, those replying to another account are left out (a self-thread stays)."""
+        posts = self._account(index)
+        selected = self._selected(posts, "posts_with_media")
+        if not replies:
+            selected = selected[posts.kinds[selected] != REPLY]
+        return posts, selected
+
+    def post_images(self, posts: AccountPosts, p: int) -> tuple[tuple[BlobInfo, str], ...]:
+        """Post p's images and their alt texts."""
+        return self._post(posts.index, p).blobs
+
+    def text(self, posts: AccountPosts, p: int) -> str:
+        return str(self._post(posts.index, p).record["text"])
+
+    def replied(self, posts: AccountPosts, p: int) -> tuple[AccountPosts, int] | None:
+        """The account's posts and the number of the post p replies to, if it is a reply."""
+        return self._parent(posts, p)
+
+    def account_posts(self, index: int) -> AccountPosts:
+        return self._account(index)
+
     def _selected(self, posts: AccountPosts, filter_: str) -> np.ndarray:
         kinds, own = posts.kinds, posts.kinds != REPOST
         masks: dict[str, Callable[[], np.ndarray]] = {
@@ -126,7 +151,7 @@ class Media:
             item = {"post": self._post_view(subject, int(posts.target_post[p]), base_url)}
             by = self.profiles.basic(posts.account, base_url)
             item["reason"] = {"$type": "app.bsky.feed.defs#reasonRepost", "by": by,
-                              "indexedAt": _iso(int(posts.times[p]))}  # fmt: skip
+                              "indexedAt": iso(int(posts.times[p]))}  # fmt: skip
             return item
         item = {"post": self._post_view(posts, p, base_url)}
         parent = self._parent(posts, p)
@@ -164,13 +189,13 @@ class Media:
             "record": record,
             "replyCount": key >> 20 & 3, "repostCount": key >> 22 & 7, "likeCount": key >> 25 & 31,
             "quoteCount": 0,
-            "indexedAt": _iso(int(posts.times[p]) + 1000),
+            "indexedAt": iso(int(posts.times[p]) + 1000),
             "labels": [],
         }  # fmt: skip
         if blobs:
             view["embed"] = {"$type": "app.bsky.embed.images#view", "images": [
-                {"thumb": _cdn(base_url, "feed_thumbnail", did, b), "alt": alt,
-                 "fullsize": _cdn(base_url, "feed_fullsize", did, b),
+                {"thumb": cdn_url(base_url, "feed_thumbnail", did, b), "alt": alt,
+                 "fullsize": cdn_url(base_url, "feed_fullsize", did, b),
                  "aspectRatio": {"width": b.width, "height": b.height}}
                 for b, alt in blobs]}  # fmt: skip
         return view
@@ -192,7 +217,7 @@ class Media:
         record: dict[str, Any] = {
             "$type": "app.bsky.feed.post",
             "text": " ".join(words).capitalize() + ".",
-            "createdAt": _iso(int(posts.times[p])),
+            "createdAt": iso(int(posts.times[p])),
             "langs": ["en"],
         }
         parent = self._parent(posts, p)
@@ -256,7 +281,8 @@ class Media:
         return found
 
 
-def _cdn(base_url: str, preset: str, did: str, blob: BlobInfo) -> str:
+def cdn_url(base_url: str, preset: str, did: str, blob: BlobInfo) -> str:
+    """The CDN's URL of an image (`feed_thumbnail` or `feed_fullsize`): its original bytes."""
     return f"{base_url}/img/{preset}/plain/{did}/{blob.cid}@{blob.mime.split('/')[1]}"
 
 
@@ -270,6 +296,7 @@ def _tid(micros: int, key: int) -> str:
     return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in range(12, -1, -1))
 
 
-def _iso(micros: int) -> str:
+def iso(micros: int) -> str:
+    """RFC 3339 in UTC, to the millisecond, as Bluesky and Mastodon write times."""
     moment = datetime.fromtimestamp(micros // 1_000_000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{micros // 1000 % 1000:03d}Z"

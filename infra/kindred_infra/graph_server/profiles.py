@@ -54,13 +54,14 @@ class ProfileMaker:
     def detailed(self, account: int, followers: int, follows: int, base_url: str) -> dict[str, Any]:
         """The profileViewDetailed of getProfile and getProfiles, with the graph's degrees."""
         view = self.basic(account, base_url)
-        view["description"] = (
-            f"Account {account} of the {self.identity.dataset} follow graph (local stand-in)."
-        )
+        view["description"] = self.description(account)
         view["followersCount"] = followers
         view["followsCount"] = follows
         view["postsCount"] = 0
         return {key: view[key] for key in _DETAILED_ORDER}
+
+    def description(self, account: int) -> str:
+        return f"Account {account} of the {self.identity.dataset} follow graph (local stand-in)."
 
     def _derive(self, account: int) -> tuple[str, str, str, str, str]:
         """The fields that depend on the account only (not on the request)."""

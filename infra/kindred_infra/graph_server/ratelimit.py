@@ -11,6 +11,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 _POLICY = re.compile(r"\s*([0-9]+)\s*(?:/\s*([0-9]+)\s*)?")
 _PRUNE_EVERY = 1024
@@ -63,6 +64,17 @@ class RateDecision:
             headers["ratelimit-policy"] = self.policy
         if not self.allowed:
             headers["Retry-After"] = str(max(1, self.retry_after))
+        return headers
+
+    def mastodon_headers(self) -> dict[str, str]:
+        """The same window under Mastodon's names: `X-RateLimit-Reset` is an ISO 8601 time."""
+        reset = datetime.fromtimestamp(self.reset, UTC).isoformat(timespec="microseconds")
+        headers = {
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": reset.replace("+00:00", "Z"),
+        }
+        if self.limit > 0:
+            headers = {"X-RateLimit-Limit": str(self.limit), **headers}
         return headers
 
 

@@ -68,6 +68,10 @@ class GraphHandler(BaseHTTPRequestHandler):
             method = url.path[len("/xrpc/") :]
             client = self.client_address[0]
             return service.xrpc(method, params, client, self._base_url(), time.time())
+        if url.path.startswith("/api/"):
+            params = parse_qs(url.query, keep_blank_values=True)
+            client = self.client_address[0]
+            return service.mastodon(url.path, params, client, self._base_url(), time.time())
         if url.path == "/_health":
             return service.health()
         if url.path == "/_stats":
@@ -87,6 +91,8 @@ class GraphHandler(BaseHTTPRequestHandler):
             reply = self.server.service.reset()
         elif path.startswith("/xrpc/"):
             reply = json_reply(400, {"error": "InvalidRequest", "message": WRONG_METHOD})
+        elif path.startswith("/api/"):  # writes need a user token, which nobody has here
+            reply = json_reply(401, {"error": "The access token is invalid"})
         else:
             reply = json_reply(404, NOT_FOUND)
         self._send(reply)

@@ -1,6 +1,7 @@
 """Everything the server answers, as `Reply` values, with the clock passed in.
 
-The order of an XRPC request is: count it, apply the rate limit, draw a fault, answer. Keeping
+The order of an XRPC request, and of a Mastodon one, is: count it, apply its dialect's rate
+limit, draw a fault, answer. Keeping
 that here (not in the HTTP handler) lets unit tests drive the whole pipeline without sockets;
 a `slow` fault is a `delay` on the reply, and only the handler actually sleeps.
 """
@@ -8,9 +9,11 @@ a `slow` fault is a `delay` on the reply, and only the handler actually sleeps.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kindred_infra.graph_server import mastodon
 from kindred_infra.graph_server.api import GET_BLOB, GraphApi, Params, XrpcError
 from kindred_infra.graph_server.faults import (
     AttemptCounter,
@@ -25,6 +28,7 @@ from kindred_infra.graph_server.ratelimit import FixedWindowLimiter, RateDecisio
 from kindred_infra.graph_server.stats import Stats
 
 JSON = "application/json; charset=utf-8"
+MASTODON_RATE_LIMITED = {"error": "Too many requests"}
 DID_DOCUMENT = "did_document"  # its count in /_stats: the PLC directory's `GET /{did}`
 RATE_LIMITED = {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
 NOT_FOUND = {"error": "NotFound", "message": "Not Found"}
@@ -49,6 +53,15 @@ def json_reply(status: int, data: Any, headers: dict[str, str] | None = None) ->
     return Reply(status, body, JSON, headers or {})
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How one dialect limits: its window, how it names the window in headers, its 429 body."""
+
+    limiter: FixedWindowLimiter
+    headers: Callable[[RateDecision], dict[str, str]]
+    refusal: dict[str, str]
+
+
 @dataclass
 class GraphService:
     """The graph server without HTTP: XRPC with limits and faults, health, stats, avatars."""
@@ -63,23 +76,64 @@ class GraphService:
     blob_limiter: FixedWindowLimiter = field(
         default_factory=lambda: FixedWindowLimiter(RatePolicy(0))
     )
+    # Mastodon's dialect: a server of its own, 300 requests per 5 minutes per address.
+    mastodon_limiter: FixedWindowLimiter = field(
+        default_factory=lambda: FixedWindowLimiter(RatePolicy(0))
+    )
 
     def xrpc(self, method: str, params: Params, client: str, base_url: str, now: float) -> Reply:
         """Answer `GET /xrpc/<method>` for a client address at time `now`."""
-        self.stats.request(method if method in self.api.methods else "unknown")
+        known = method in self.api.methods
+        self.stats.request(method if known else "unknown")
         limiter = self.blob_limiter if method == GET_BLOB else self.limiter
-        decision = limiter.hit(client, now)
+        actor = (
+            ",".join(params.get("actors", ())) or _first(params, "actor") or _first(params, "did")
+        )
+        cursor = _first(params, "cursor") or _first(params, "cid")
+        draw = (method, actor, cursor) if known else None
+        return self._serve(
+            Dialect(limiter, RateDecision.headers, RATE_LIMITED),
+            client, now, draw,
+            lambda headers: self._answer(method, params, base_url, headers),
+        )  # fmt: skip
+
+    def mastodon(self, path: str, params: Params, client: str, base_url: str, now: float) -> Reply:
+        """Answer `GET /api/v1/accounts...` in Mastodon's dialect (its own limit, 300/5 min)."""
+        where = mastodon.route(path)
+        if where is None:
+            return json_reply(404, {"error": mastodon.NOT_FOUND})
+        self.stats.request(where.method)
+        key = where.key or ",".join(params.get("id[]", ())) or _first(params, "acct")
+        cursor = "|".join(_first(params, k) for k in ("max_id", "min_id", "since_id"))
+        return self._serve(
+            Dialect(self.mastodon_limiter, RateDecision.mastodon_headers, MASTODON_RATE_LIMITED),
+            client, now, (where.method, key, cursor),
+            lambda headers: self._mastodon_answer(where, params, base_url, headers),
+        )  # fmt: skip
+
+    def _serve(
+        self,
+        dialect: Dialect,
+        client: str,
+        now: float,
+        draw: tuple[str, str, str] | None,
+        answer: Callable[[dict[str, str]], Reply],
+    ) -> Reply:
+        """The order of every rate-limited request: the limit, then a fault, then the answer."""
+        decision = dialect.limiter.hit(client, now)
         if decision is not None and not decision.allowed:
-            return self._throttled(decision)
-        headers = decision.headers() if decision else {}
-        fault = self._draw(method, params)
+            return self._throttled(dialect, decision)
+        headers = dialect.headers(decision) if decision else {}
+        fault = None if draw is None else self._draw(*draw)
         if fault is not None and fault.kind == "429":
-            return self._throttled(limiter.penalise(client, int(fault.seconds), now))
+            return self._throttled(
+                dialect, dialect.limiter.penalise(client, int(fault.seconds), now)
+            )
         if fault is not None and fault.kind == "5xx":
             self.stats.injected()
             status, content_type, body = server_error(fault)
             return Reply(status, body, content_type, headers)
-        reply = self._answer(method, params, base_url, headers)
+        reply = answer(headers)
         if fault is not None and fault.kind == "malformed":
             self.stats.injected()
             return Reply(200, malformed(fault, reply.body), reply.content_type, reply.headers)
@@ -139,21 +193,27 @@ class GraphService:
             return Reply(200, answer.data, answer.mime, {**headers, **disposition})
         return json_reply(200, answer, headers)
 
-    def _draw(self, method: str, params: Params) -> Fault | None:
-        if not self.faults.enabled or method not in self.api.methods:
+    def _mastodon_answer(
+        self, where: mastodon.Route, params: Params, base_url: str, headers: dict[str, str]
+    ) -> Reply:
+        try:
+            answer = self.api.mastodon.call(where, params, base_url)
+        except mastodon.MastodonError as exc:
+            return json_reply(exc.status, exc.body(), headers)
+        link = {"Link": answer.link} if answer.link else {}
+        return json_reply(200, answer.body, {**headers, **link})
+
+    def _draw(self, method: str, actor: str, cursor: str) -> Fault | None:
+        if not self.faults.enabled:
             return None
-        actor = (
-            ",".join(params.get("actors", ())) or _first(params, "actor") or _first(params, "did")
-        )
-        cursor = _first(params, "cursor") or _first(params, "cid")
         attempt = self.attempts.next((method, actor, cursor))
         return self.faults.decide(method, actor, cursor, attempt)
 
-    def _throttled(self, decision: RateDecision) -> Reply:
+    def _throttled(self, dialect: Dialect, decision: RateDecision) -> Reply:
         self.stats.throttled()
         if decision.penalised:
             self.stats.injected()
-        return json_reply(429, RATE_LIMITED, decision.headers())
+        return json_reply(429, dialect.refusal, dialect.headers(decision))
 
 
 def _first(params: Params, name: str) -> str:
