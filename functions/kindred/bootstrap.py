@@ -6,20 +6,25 @@ carry this invocation's Meter, so each step counts what it spends.
 
 from __future__ import annotations
 
+import functools
 import time
 from functools import cache
 
 import requests
 
-from kindred.adapters import webhook
+from kindred.adapters import pinned, webhook
 from kindred.adapters.bluesky import BlueskyGraph
 from kindred.adapters.clients import firestore_client, storage_client, tasks_client
 from kindred.adapters.cloud_tasks import CloudTaskQueue
 from kindred.adapters.firestore_store import FirestoreJobStore
 from kindred.adapters.gcs_blobs import GcsBlobStore
+from kindred.adapters.mastodon import MastodonGraph
 from kindred.config import Settings
 from kindred.core.cost import Meter
+from kindred.core.netguard import check_public_url
 from kindred.core.rate_window import RateWindow
+from kindred.core.sources import mastodon_host
+from kindred.ports import GraphSource
 from kindred.services.deps import Deps
 
 
@@ -48,6 +53,18 @@ def _rate_window(provider: str) -> RateWindow:
     return RateWindow()
 
 
+def graph(config: Settings, provider: str, meter: Meter) -> GraphSource:
+    """The provider's graph source: a Mastodon home server's over pinned connections, checked
+    to be public unless it is the configured local one; the AppView dialect's otherwise."""
+    url, window = config.provider_url(provider), _rate_window(provider)
+    host = mastodon_host(provider)
+    if host is None:
+        return BlueskyGraph(url, meter, _http_session(), config.upstream_timeout, window)
+    public = functools.partial(check_public_url, field="account")
+    guard = pinned.configured(url) if host == config.mastodon_local_host else public
+    return MastodonGraph(host, url, meter, guard, pinned.resolve, config.upstream_timeout, window)
+
+
 def deps(config: Settings | None = None) -> Deps:
     config = config or settings()
     meter = Meter()
@@ -65,13 +82,7 @@ def deps(config: Settings | None = None) -> Deps:
             config.service_account,
             config.tasks_body_key,
         ),
-        graph=lambda provider: BlueskyGraph(
-            config.provider_url(provider),
-            meter,
-            _http_session(),
-            config.upstream_timeout,
-            _rate_window(provider),
-        ),
+        graph=lambda provider: graph(config, provider, meter),
         clock=SystemClock(),
         meter=meter,
         resolve=webhook.resolve,

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kindred.core.sources import MASTODON, mastodon_host
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -45,16 +47,34 @@ class Settings:
     # getBlob's hosts (the PDS: 3,000 requests per 5 minutes per address): their own queues.
     local_blobs_rate: float = 9.0
     bluesky_blobs_rate: float = 9.0
+    # Mastodon: each home server (`mastodon:{host}` sources) its own queue: 300 requests per
+    # 5 minutes per address, kept a little under. Those of `mastodon_hosts` have one each in
+    # queue.yaml; any other shares `upstream-mastodon`, which keeps under any one's limit.
+    mastodon_rate: float = 0.9
+    mastodon_hosts: tuple[str, ...] = ("mastodon.social", "mastodon.online", "mstdn.social")
+    # The home server the local graph server stands in for (`kindred up` sets it), reached at
+    # graph_url on loopback: the one host let through the public-address check.
+    mastodon_local_host: str = ""
+    mastodon_local_rate: float = 20.0
 
     def provider_url(self, provider: str) -> str:
+        host = mastodon_host(provider)
+        if host is not None:
+            return self.graph_url if host == self.mastodon_local_host else f"https://{host}"
         return {"local": self.graph_url, "bluesky": self.bluesky_url}[provider]
 
     @property
     def providers(self) -> tuple[str, ...]:
-        return ("local", "bluesky")
+        return ("local", "bluesky", MASTODON)
 
     def upstream_queue(self, provider: str) -> str:
         """Every call to a provider goes through its own queue: the queue's rate is the budget."""
+        host = mastodon_host(provider)
+        if host is not None and host == self.mastodon_local_host:
+            return "upstream-mastodon-local"
+        if host is not None:
+            named = host in self.mastodon_hosts
+            return f"upstream-mastodon-{host.replace('.', '-')}" if named else "upstream-mastodon"
         return f"upstream-{provider}"
 
     @property
@@ -71,6 +91,11 @@ class Settings:
         return f"{provider}-blobs"
 
     def upstream_rate(self, provider: str) -> float:
+        host = mastodon_host(provider)
+        if host is not None:
+            return (
+                self.mastodon_local_rate if host == self.mastodon_local_host else self.mastodon_rate
+            )
         rate: float = getattr(self, f"{provider.replace('-', '_')}_rate")
         return rate
 
@@ -120,6 +145,10 @@ ENV: dict[str, str] = {
     "bluesky_rate": "KINDRED_BLUESKY_RATE",
     "local_blobs_rate": "KINDRED_LOCAL_BLOBS_RATE",
     "bluesky_blobs_rate": "KINDRED_BLUESKY_BLOBS_RATE",
+    "mastodon_rate": "KINDRED_MASTODON_RATE",
+    "mastodon_hosts": "KINDRED_MASTODON_HOSTS",
+    "mastodon_local_host": "KINDRED_MASTODON_LOCAL_HOST",
+    "mastodon_local_rate": "KINDRED_MASTODON_LOCAL_RATE",
 }
 API_KEY_ALIAS = "KINDRED_API_KEY"  # one key, as `kindred up` exports it for the CLI too
 

@@ -90,6 +90,11 @@ def main() -> None:
     help="The sweeper moves on a job with no progress for this long.",
 )
 @click.option("--media", is_flag=True, help="The graph server also serves posts and images.")
+@click.option(
+    "--account-states",
+    is_flag=True,
+    help="In its Mastodon dialect, a few accounts are suspended, moved or hide their network.",
+)
 def up(
     home: str | None,
     graph: Path | None,
@@ -101,6 +106,7 @@ def up(
     cron_seconds: float | None,
     stale_seconds: float,
     media: bool,
+    account_states: bool,
 ) -> None:
     """Start the local stack in the background and wait until every part is healthy."""
     options = stack.StackOptions(
@@ -115,6 +121,7 @@ def up(
         cron_every=cron_seconds,
         stale_seconds=stale_seconds,
         media=media,
+        account_states=account_states,
     )
     click.echo("starting the local stack ...", err=True)
     try:
@@ -258,7 +265,8 @@ def _bounded(option: str, help_text: str) -> Callable[[F], F]:
     type=click.Choice(Settings().providers),
     default="local",
     show_default=True,
-    help="Where ACCOUNT lives: the local graph server, or Bluesky's public AppView.",
+    help="Where ACCOUNT lives: the local graph server, Bluesky's public AppView, or Mastodon "
+    "(ACCOUNT is user@host: its home server; locally u6017542@ego-twitter.test).",
 )
 @_bounded("max_followers", "Analyse the target's first N followers")
 @_bounded("max_follows_per_follower", "Count at most N follows of each follower")
@@ -269,7 +277,7 @@ def _bounded(option: str, help_text: str) -> Callable[[F], F]:
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
 def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: bool,
             api_url: str | None, **options: int | None) -> None:  # fmt: skip
-    """Find the accounts most like ACCOUNT (a handle or a DID)."""
+    """Find the accounts most like ACCOUNT (a handle or a DID; user@host on Mastodon)."""
     import json
 
     from rich.console import Console
@@ -313,7 +321,7 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
 def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
     """The accounts typed and those of FILE (one a line; blank lines and `#` comments skipped),
     each checked as the API checks it, before anything is sent."""
-    from kindred.services.submit import ACCOUNT
+    from kindred.services.submit import HANDLE_OR_DID
 
     named = [(account, "'ACCOUNT...'") for account in given]
     if from_file is not None:
@@ -328,7 +336,7 @@ def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
             if account:
                 named.append((account, f"'--from-file' line {number}"))
     for account, where in named:
-        if not ACCOUNT.fullmatch(account):
+        if not HANDLE_OR_DID.fullmatch(account):
             raise click.BadParameter(
                 f"{account[:80]!r} is not a handle (name.example.com) or a DID", param_hint=where
             )

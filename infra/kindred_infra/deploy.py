@@ -46,6 +46,7 @@ class Target:
             api_url=self.function_url("api"),
             service_account=self.service_account,
             bluesky_rate=rates.get(SETTINGS.upstream_queue("bluesky")),
+            mastodon_rate=rates.get(SETTINGS.upstream_queue("mastodon")),
         )
 
 

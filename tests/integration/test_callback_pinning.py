@@ -17,9 +17,9 @@ import pytest
 import urllib3.util.connection
 from support.receiver import receiving
 
-from kindred.adapters import webhook
+from kindred.adapters import pinned, webhook
 from kindred.core.errors import InvalidInput
-from kindred.core.netguard import forbidden_reason
+from kindred.core.netguard import check_public_url, forbidden_reason
 
 PUBLIC = "93.184.216.34"  # global unicast: allowed by the guard, never connected to here
 
@@ -91,7 +91,7 @@ def test_a_checked_allowed_address_gets_the_callback_with_the_original_host(conn
     assert json.loads(arrival.body) == {"id": "x", "status": "done"}
 
 
-def pinned_guard(url: str, resolve: webhook.Resolve) -> str:
+def pinned_guard(url: str, resolve: pinned.Resolve) -> str:
     """A test-only guard that allows loopback: every address must be loopback, resolved once."""
     host = url.split("//", 1)[1].split(":", 1)[0]
     addresses = list(resolve(host))
@@ -101,12 +101,14 @@ def pinned_guard(url: str, resolve: webhook.Resolve) -> str:
 
 def test_every_address_of_the_one_lookup_is_checked_before_any_connection(connections):
     with pytest.raises(InvalidInput, match=r"127\.0\.0\.1 is loopback"):
-        webhook.checked_address("http://mixed.test/", lambda host: [PUBLIC, "127.0.0.1"])
+        pinned.checked_address(
+            "http://mixed.test/", lambda host: [PUBLIC, "127.0.0.1"], check_public_url
+        )
     assert not webhook.notify("http://mixed.test/", {}, lambda host: [PUBLIC, "127.0.0.1"])
     assert connections == [] and forbidden_reason(PUBLIC) is None
 
 
 def test_https_names_the_host_for_sni_and_the_certificate_not_the_address():
-    pool = webhook._pool("https", "127.0.0.1", 443, "callback.test", 1.0)
+    pool = pinned.pool("https://callback.test/done", "127.0.0.1", "callback.test", 1.0)
     assert (pool.host, pool.assert_hostname) == ("127.0.0.1", "callback.test")
     assert pool.conn_kw["server_hostname"] == "callback.test" and pool.cert_reqs == "CERT_REQUIRED"

@@ -139,13 +139,20 @@ class BlueskyGraph:
             raise
 
 
-def _read(method: str, response: requests.Response, deadline: float, timeout: float) -> bytes:
+def _read(
+    method: str,
+    response: requests.Response | urllib3.BaseHTTPResponse,
+    deadline: float,
+    timeout: float,
+) -> bytes:
     """The whole body, streamed: RetryLater past MAX_BODY bytes or past the call's deadline.
 
     Each read waits at most the time left to the deadline, so a body sent a byte at a time
-    cannot hold the call longer than `timeout` in all.
+    cannot hold the call longer than `timeout` in all. `response` is requests' or, for a
+    pinned connection (`adapters.pinned`), urllib3's own, opened without preloading.
     """
-    declared = response.headers.get("content-length", "")
+    raw = response.raw if isinstance(response, requests.Response) else response
+    declared = raw.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise RetryLater(f"{method}: an answer of {declared} bytes, over the {MAX_BODY} cap")
     chunks: list[bytes] = []
@@ -157,8 +164,8 @@ def _read(method: str, response: requests.Response, deadline: float, timeout: fl
                 raise RetryLater(
                     f"{method}: no whole answer within {timeout:g} s ({size} bytes read)"
                 )
-            _wait_at_most(response.raw, left)
-            chunk = response.raw.read1(CHUNK, decode_content=True)
+            _wait_at_most(raw, left)
+            chunk = raw.read1(CHUNK, decode_content=True)
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)

@@ -38,7 +38,7 @@ from kindred.core.timestamps import rfc3339
 from kindred.ports import MediaSource
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
-from kindred.services.submit import ACCOUNT
+from kindred.services.submit import HANDLE_OR_DID
 
 PROVIDERS = ("local", "bluesky")
 # Providers whose blobs are on each account's own PDS, named by its DID document (resolved
@@ -110,7 +110,7 @@ def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
             "accounts",
         )
     for i, account in enumerate(accounts):
-        if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
+        if not isinstance(account, str) or not HANDLE_OR_DID.fullmatch(account):
             raise InvalidInput(
                 f"accounts[{i}] must be a handle (name.example.com) or a DID, "
                 f"not {str(account)[:80]!r}",

@@ -15,13 +15,21 @@ from kindred.core.errors import InvalidInput, NotFound, TooBusy
 from kindred.core.messages import PageFollowers
 from kindred.core.netguard import check_public_url
 from kindred.core.options import AnalysisOptions, options_from_stored, parse_options
+from kindred.core.sources import MASTODON, mastodon_source, split_acct
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
 RUNNING = ("followers", "follows", "aggregating", "profiles", "ranking")
-# A handle (alice.bsky.social), a DID (did:plc:...), with an optional leading @. The OpenAPI
-# document's Submission gives both patterns as they are here (a test holds them equal).
-ACCOUNT = re.compile(r"^@?(did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$")
+# A handle (alice.bsky.social) or a DID (did:plc:...), with an optional leading @; for an
+# analysis also a Mastodon account (user@host). The OpenAPI document gives these patterns as
+# they are here (a test holds them equal).
+HANDLE_OR_DID = re.compile(
+    r"^@?(did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$"
+)
+ACCOUNT = re.compile(
+    r"^@?(did:[a-z]+:[A-Za-z0-9._:%-]{1,200}|[A-Za-z0-9][A-Za-z0-9.-]{0,252}"
+    r"|[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}@[A-Za-z0-9][A-Za-z0-9.-]{0,252})$"
+)
 # An http(s) URL of a domain name (ASCII; an IDN in its xn-- form), a port, printable ASCII after.
 # Whether the host resolves to public addresses only is netguard's to say, at submit.
 CALLBACK_URL = re.compile(
@@ -35,6 +43,8 @@ WHAT_TO_CHECK = {
     "local": "check the handle (the bundled graph's look like u6017542.ego-twitter.test) "
     "or the graph the stack serves (`kindred up --graph`)",
     "bluesky": "check the handle's spelling (alice.bsky.social) or give the account's DID",
+    MASTODON: "check the account: user@host, host its home server (the bundled graph's look "
+    "like u6017542@ego-twitter.test)",
 }
 
 
@@ -58,7 +68,8 @@ def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, Anal
     account = body.get("account")
     if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
         raise InvalidInput(
-            f"account must be a handle (name.example.com) or a DID, not {str(account)[:80]!r}",
+            f"account must be a handle (name.example.com), a DID or user@host (Mastodon), "
+            f"not {str(account)[:80]!r}",
             "account",
         )
     callback = body.get("callback_url")
@@ -74,7 +85,16 @@ def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, Anal
         raise InvalidInput(
             f"unknown provider {provider!r}; known: {', '.join(providers)}", "provider"
         )
-    return account.lstrip("@"), provider, parse_options(_fitted(body.get("options")))
+    account = account.lstrip("@")
+    if (provider == MASTODON) != ("@" in account) or (
+        provider == MASTODON and split_acct(account) is None
+    ):
+        raise InvalidInput(
+            f"account {account[:80]!r}: a Mastodon account is user@host (host: its home "
+            "server), with provider mastodon; the other providers' are handles or DIDs",
+            "account",
+        )
+    return account, provider, parse_options(_fitted(body.get("options")))
 
 
 def _fitted(raw: Any) -> Any:
@@ -107,6 +127,7 @@ def submit(
     """
     if callback_url is not None:
         check_public_url(callback_url, deps.resolve)
+    provider, asked_for = _source(deps, provider, account)
     asked = _key(provider, f"asked:{account}", options)
     existing = _recent(deps, "asked", asked)
     if existing:
@@ -115,7 +136,7 @@ def submit(
     try:
         target = deps.graph(provider).profile(account)
     except NotFound as error:
-        hint = WHAT_TO_CHECK.get(provider, "check its name")
+        hint = WHAT_TO_CHECK.get(asked_for, "check its name")
         raise NotFound(f"no account {account!r} at {provider}: {hint}") from error
     key = _key(provider, target.id, options)
     existing = _recent(deps, "key", key)
@@ -149,6 +170,18 @@ def submit(
     )
     start_queued(deps)
     return Submitted(analysis, "queued", existing=False)
+
+
+def _source(deps: Deps, provider: str, account: str) -> tuple[str, str]:
+    """(where the account's graph is read, the provider asked for): a Mastodon account's own
+    home server, which must be the configured local one or a host of public addresses only."""
+    named = split_acct(account) if provider == MASTODON else None
+    if named is None:
+        return provider, provider
+    host = named[1]
+    if host != deps.settings.mastodon_local_host:
+        check_public_url(f"https://{host}/", deps.resolve, "account")
+    return mastodon_source(host), provider
 
 
 def start_queued(deps: Deps) -> list[str]:

@@ -6,7 +6,8 @@ opaque cursors, plus reproducible fault injection; and the same graph in Mastodo
 (`/api/v1/accounts/...`, `Link` pagination, `X-RateLimit-*`, its own limit). Run it with
 `python -m kindred_infra.graph_server --port 8787`; `GET /_health` answers once it is ready.
 
-Modules, one job each: graph (load, CSR), identity (handles, DIDs), profiles (views,
-avatars), cursor, api (the XRPC methods), mastodon (Mastodon's routes), ratelimit, faults, stats, service (the request
-pipeline without HTTP), server (HTTP), config and bootstrap (wiring, main).
+Modules, one job each: graph (load, CSR), identity (handles, DIDs, Mastodon ids), profiles
+(views, avatars), cursor, api (the XRPC methods), mastodon (Mastodon's routes), ratelimit,
+faults, stats, service (the request pipeline without HTTP), server (HTTP), config and
+bootstrap (wiring, main).
 """

@@ -10,6 +10,7 @@ from pathlib import Path
 from kindred import config
 from kindred_infra import paths, queue_config, tasks_emulator
 from kindred_infra.catalog import FUNCTIONS
+from kindred_infra.graph_server.identity import Identity, dataset_name_from
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class StackOptions:
     upstream_timeout: float = SETTINGS.upstream_timeout  # the functions' patience upstream
     slow_seconds: float = 15.0  # how long the graph server's "slow" fault makes an answer wait
     media: bool = False  # the graph server's posts, images and getBlob (--media)
+    account_states: bool = False  # its Mastodon dialect's suspended, moved, hidden accounts
     image_bytes: int | None = None  # the graph server's typical image size; None: its default
     function_workers: int = 1  # processes per function (functions-framework's WORKERS)
     api_key: str = ""  # who may submit; `kindred up` makes one and keeps it in the home
@@ -129,12 +131,18 @@ def function_url(options: StackOptions, name: str) -> str:
     return f"http://{options.host}:{options.ports.functions + index}"
 
 
+def mastodon_host(options: StackOptions) -> str:
+    """The home server the graph server's Mastodon dialect stands for: `{graph name}.test`,
+    the name the server itself derives (`ego-twitter.test` for the bundled graph)."""
+    graph = options.graph or paths.DEFAULT_GRAPH
+    name = options.graph_name or dataset_name_from(graph.resolve().parent.name)
+    return Identity(name).host
+
+
 def stack_env(options: StackOptions) -> dict[str, str]:
     """The variables that point clients and functions at the local stack (`.kindred/stack.env`)."""
     host, ports = options.host, options.ports
-    local_rate = next(
-        q.rate for q in queue_config.load(paths.QUEUE_YAML) if q.name == "upstream-local"
-    )
+    rates = {q.name: q.rate for q in queue_config.load(paths.QUEUE_YAML)}
     return {
         **config.to_env(
             project=options.project,
@@ -152,7 +160,10 @@ def stack_env(options: StackOptions) -> dict[str, str]:
             google_certs_url=tasks_certs_url(options),
             stale_seconds=options.stale_seconds,
             max_running=options.max_running,
-            local_rate=local_rate,
+            local_rate=rates["upstream-local"],
+            # Mastodon's dialect of the graph server: its home server, at the local queue's pace.
+            mastodon_local_host=mastodon_host(options),
+            mastodon_local_rate=rates["upstream-mastodon-local"],
             **options.settings,
         ),
         config.API_KEY_ALIAS: options.api_key,
@@ -171,6 +182,8 @@ def plan(options: StackOptions) -> list[PartSpec]:
         graph_args += ["--graph-name", options.graph_name]
     if options.media:
         graph_args += ["--media"]
+    if options.account_states:
+        graph_args += ["--account-states"]
     if options.image_bytes is not None:
         graph_args += ["--image-bytes", str(options.image_bytes)]
     parts = [
@@ -234,6 +247,8 @@ def plan(options: StackOptions) -> list[PartSpec]:
                 "--port",
                 str(ports.graph),
                 "--rate-limit",
+                options.rate_limit,
+                "--mastodon-rate-limit",  # the local queue's pace for both dialects
                 options.rate_limit,
                 "--faults",
                 str(options.faults),
