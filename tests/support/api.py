@@ -23,12 +23,12 @@ def call(method: str, url: str, body: Any = None, headers: dict | None = None) -
         return error.code, json.loads(error.read() or b"null")
 
 
-def submit(stack: dict, account: str, options: dict) -> dict:
+def submit(stack: dict, account: str, options: dict, provider: str = "local") -> dict:
     """POST /analyses with the stack's API key; the 200/202 answer (id, status and results URLs)."""
     status, submitted = call(
         "POST",
         f"{stack['KINDRED_API_URL']}/analyses",
-        {"account": account, "options": options},
+        {"account": account, "options": options, "provider": provider},
         {"Authorization": f"Bearer {stack['KINDRED_API_KEY']}"},
     )
     assert status in (200, 202), submitted
@@ -53,9 +53,11 @@ def finished(submitted: dict, timeout: float = 240) -> dict:
     return call("GET", submitted["results_url"])[1]
 
 
-def analyse(stack: dict, account: str, options: dict, timeout: float = 240) -> dict:
+def analyse(
+    stack: dict, account: str, options: dict, timeout: float = 240, provider: str = "local"
+) -> dict:
     """Submit and wait for the result; fails with the last status if it does not finish."""
-    return finished(submit(stack, account, options), timeout)
+    return finished(submit(stack, account, options, provider), timeout)
 
 
 def wait_for_calls(env: dict, calls: int, timeout: float = 120) -> None:

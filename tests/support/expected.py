@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,12 @@ from pathlib import Path
 from kindred_infra import minimum, paths
 from kindred_infra.graph_server.graph import Graph, load_graph
 from kindred_infra.graph_server.identity import Identity
+
+
+@dataclass(frozen=True)
+class _Names:
+    did: Callable[[int], str]  # the account's id in the dialect
+    handle: Callable[[int], str]
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,21 @@ def load(path: Path = paths.DEFAULT_GRAPH) -> EdgeList:
     return EdgeList(dict(follows), dict(followers))
 
 
-def expected(graph: EdgeList, target: int, options: dict, dataset: str = "ego-twitter") -> dict:
-    ids = Identity(dataset)
+def expected(
+    graph: EdgeList,
+    target: int,
+    options: dict,
+    dataset: str = "ego-twitter",
+    dialect: str = "bluesky",
+) -> dict:
+    """The answer; in Mastodon's dialect (`dialect="mastodon"`) the accounts carry its ids
+    and `user@host` names, and ties are broken by those ids as the pipeline breaks them."""
+    names = Identity(dataset)
+    ids = (
+        _Names(names.mastodon_id, lambda a: f"{names.username(a)}@{names.host}")
+        if (dialect == "mastodon")
+        else _Names(names.did, names.handle)
+    )
     audience = graph.followers.get(target, [])[: options["max_followers"]]
     overlap: Counter[int] = Counter()
     for follower in audience:
@@ -98,9 +118,12 @@ DEFAULTS = {
 }
 
 
-def minimum_calls(account: int, options: dict, path: Path = paths.DEFAULT_GRAPH) -> int:
+def minimum_calls(
+    account: int, options: dict, path: Path = paths.DEFAULT_GRAPH, dialect: str = "bluesky"
+) -> int:
     """Submit's lookup + follower pages + follows pages + profile batches."""
-    return minimum.minimum_calls(graph_arrays(path), account, options)
+    paging = minimum.MASTODON if dialect == "mastodon" else minimum.BLUESKY
+    return minimum.minimum_calls(graph_arrays(path), account, options, paging)
 
 
 @cache

@@ -17,6 +17,8 @@ from kindred_infra import stack
 from kindred_infra.stack.control import read_env_file
 
 TEST_RATE = 100.0  # dispatches/s on the upstream queue: the suite's time, not the design's
+# The local stack's upstream queues: the graph server's AppView dialect and its Mastodon one.
+UPSTREAM_QUEUES = ("upstream-local", "upstream-mastodon-local")
 
 
 def tasks_client(local_stack: dict[str, str]) -> tasks_v2.CloudTasksClient:
@@ -30,15 +32,17 @@ def queue_path(local_stack: dict[str, str], queue: str = "upstream-local") -> st
 
 
 def speed_up(local_stack: dict[str, str]) -> dict[str, str]:
-    """Raise the stack's upstream queue to TEST_RATE (its graph server must have no limit)."""
+    """Raise the stack's upstream queues to TEST_RATE (its graph server must have no limit)."""
     client = tasks_client(local_stack)
-    queue = tasks_v2.Queue(
-        name=queue_path(local_stack),
-        rate_limits=tasks_v2.RateLimits(
-            max_dispatches_per_second=TEST_RATE, max_burst_size=20, max_concurrent_dispatches=16
-        ),
-    )
-    client.update_queue(queue=queue, update_mask=field_mask_pb2.FieldMask(paths=["rate_limits"]))
+    for name in UPSTREAM_QUEUES:
+        queue = tasks_v2.Queue(
+            name=queue_path(local_stack, name),
+            rate_limits=tasks_v2.RateLimits(
+                max_dispatches_per_second=TEST_RATE, max_burst_size=20, max_concurrent_dispatches=16
+            ),
+        )
+        mask = field_mask_pb2.FieldMask(paths=["rate_limits"])
+        client.update_queue(queue=queue, update_mask=mask)
     return local_stack
 
 
