@@ -70,3 +70,24 @@ def test_faults_and_duplicates_change_nothing_in_the_result(faulty_stack, case):
         f"{spent / minimum:.3f}x"
     )
     assert spent <= 1.25 * minimum, f"{spent} calls for a minimum of {minimum}"
+
+
+def test_faults_and_duplicates_change_nothing_over_mastodon(faulty_stack):
+    """Once over the Mastodon dialect (its 429s name their reset as an ISO 8601 time), on two
+    groups of the largest account's followers, pages of 80, to keep the suite's time."""
+    account, options = CASES["largest, capped"]
+    options = {**DEFAULTS, **options, "max_followers": 160}
+    before = call("GET", faulty_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]
+    result = analyse(
+        faulty_stack, f"u{account}@ego-twitter.test", options, 600, provider="mastodon"
+    )
+    after = call("GET", faulty_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]
+
+    expected.assert_same_answer(
+        result, expected.expected(expected.load(), account, options, dialect="mastodon")
+    )
+    spent = after["requests"] - before["requests"]
+    minimum = minimum_calls(account, options, dialect="mastodon")
+    assert after["errors_injected"] > before["errors_injected"]
+    print(f"faults 0.1 + duplicates 0.1 over mastodon: {spent} calls, minimum {minimum}")
+    assert spent <= 1.25 * minimum, f"{spent} calls for a minimum of {minimum}"
