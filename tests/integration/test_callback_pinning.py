@@ -11,55 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import socket
 
 import pytest
-import urllib3.util.connection
+from support.rebinding import PUBLIC
 from support.receiver import receiving
 
 from kindred.adapters import pinned, webhook
 from kindred.core.errors import InvalidInput
 from kindred.core.netguard import check_public_url, forbidden_reason
-
-PUBLIC = "93.184.216.34"  # global unicast: allowed by the guard, never connected to here
-
-
-@pytest.fixture
-def connections(monkeypatch) -> list[tuple[str, int]]:
-    """Where each connection was asked to go; one to a non-loopback address is refused."""
-    asked: list[tuple[str, int]] = []
-    real = urllib3.util.connection.create_connection
-
-    def create_connection(address, *args, **kwargs):
-        host, port = address
-        asked.append((host, port))
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = True  # a name: its lookup (patched below) decides where it goes
-        if not loopback:
-            raise ConnectionRefusedError(f"the test never connects to {host}")
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
-    return asked
-
-
-@pytest.fixture
-def rebinding(monkeypatch) -> list[str]:
-    """`rebind.test` resolves to PUBLIC the first time, to 127.0.0.1 ever after."""
-    lookups: list[str] = []
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host != "rebind.test":
-            return real(host, port, *args, **kwargs)
-        lookups.append(host)
-        address = PUBLIC if len(lookups) == 1 else "127.0.0.1"
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return lookups
 
 
 def test_a_name_that_resolves_to_loopback_on_the_second_lookup_gets_nothing_there(
