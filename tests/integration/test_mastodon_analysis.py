@@ -36,15 +36,16 @@ def test_the_result_over_mastodon_equals_the_direct_computation(fast_stack, case
 def test_a_mastodon_account_is_user_at_host_and_the_host_is_checked(fast_stack):
     url, key = fast_stack["KINDRED_API_URL"], fast_stack["KINDRED_API_KEY"]
     auth = {"Authorization": f"Bearer {key}"}
-    for account, field in (
-        ("u6017542.ego-twitter.test", "account"),  # a handle is no Mastodon account
-        ("u6017542@kindred.localhost", "account"),  # not public: refused before any call
-        ("u6017542@127.0.0.1", "account"),  # the graph server's address, but not its name
-        ("u6017542@169.254.169.254", "account"),  # the cloud's metadata server
+    for account, provider, code in (
+        ("u6017542.ego-twitter.test", "mastodon", 404),  # a handle is no Mastodon account
+        ("u6017542@ego-twitter.test", "local", 404),  # nor user@host an AppView one
+        ("u6017542@kindred.localhost", "mastodon", 400),  # not public: refused before a call
+        ("u6017542@127.0.0.1", "mastodon", 400),  # the graph server's address, not its name
+        ("u6017542@169.254.169.254", "mastodon", 400),  # the cloud's metadata server
     ):
-        body = {"account": account, "provider": "mastodon"}
+        body = {"account": account, "provider": provider}
         status, answer = call("POST", f"{url}/analyses", body, auth)
-        assert (status, answer["field"]) == (400, field), answer
+        assert (status, answer["field"]) == (code, "account"), answer
     status, answer = call(
         "POST", f"{url}/analyses", {"account": "u1@ego-twitter.test", "provider": "mastodon"}, auth
     )

@@ -191,8 +191,8 @@ def _answer(what: str, response: urllib3.BaseHTTPResponse, data: bytes) -> Any:
         raise RetryLater(f"{what}: rate limited", retry_at=reset_at(response.headers, time.time()))
     if status >= 500 or status == 408:
         raise RetryLater(f"{what}: upstream answered {status}")
-    error, _ = _error_body(data)
+    said, _ = _error_body(data)
     if status == 404:
-        raise NotFound(f"{what}: {error or 'Record not found'}")
+        raise NotFound(f"{what}: {said or 'Record not found'}")
     reason = FAILED_FOR_GOOD.get(status, "rejected")
-    raise FailedForGood(f"{what}: {status} {error}", reason)
+    raise FailedForGood(f"{what}: {status} {said}", reason)

@@ -56,7 +56,8 @@ class Submitted:
 
 
 def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, AnalysisOptions]:
-    """(account, provider, options) from a request body; raises InvalidInput.
+    """(account, provider, options) from a request body; raises InvalidInput, and NotFound
+    for an account whose form the provider's accounts never have.
 
     The optional `callback_url` is checked by `submit`, which can resolve its host.
     """
@@ -88,10 +89,11 @@ def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, Anal
     account = account.lstrip("@")
     if (provider == MASTODON) != ("@" in account) or (
         provider == MASTODON and split_acct(account) is None
-    ):
-        raise InvalidInput(
-            f"account {account[:80]!r}: a Mastodon account is user@host (host: its home "
-            "server), with provider mastodon; the other providers' are handles or DIDs",
+    ):  # well formed, but no such account can be there: none is found (the document's 404)
+        raise NotFound(
+            f"no account {account[:80]!r} at {provider}: a Mastodon account is user@host "
+            "(host: its home server), with provider mastodon; the other providers' are "
+            "handles or DIDs",
             "account",
         )
     return account, provider, parse_options(_fitted(body.get("options")))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kindred_infra.graph_server import mastodon
+from kindred_infra.graph_server import mastodon as masto
 from kindred_infra.graph_server.api import GET_BLOB, GraphApi, Params, XrpcError
 from kindred_infra.graph_server.faults import (
     AttemptCounter,
@@ -99,9 +99,9 @@ class GraphService:
 
     def mastodon(self, path: str, params: Params, client: str, base_url: str, now: float) -> Reply:
         """Answer `GET /api/v1/accounts...` in Mastodon's dialect (its own limit, 300/5 min)."""
-        where = mastodon.route(path)
+        where = masto.route(path)
         if where is None:
-            return json_reply(404, {"error": mastodon.NOT_FOUND})
+            return json_reply(404, {"error": masto.NOT_FOUND})
         self.stats.request(where.method)
         key = where.key or ",".join(params.get("id[]", ())) or _first(params, "acct")
         cursor = "|".join(_first(params, k) for k in ("max_id", "min_id", "since_id"))
@@ -194,11 +194,11 @@ class GraphService:
         return json_reply(200, answer, headers)
 
     def _mastodon_answer(
-        self, where: mastodon.Route, params: Params, base_url: str, headers: dict[str, str]
+        self, where: masto.Route, params: Params, base_url: str, headers: dict[str, str]
     ) -> Reply:
         try:
             answer = self.api.mastodon.call(where, params, base_url)
-        except mastodon.MastodonError as exc:
+        except masto.MastodonError as exc:
             return json_reply(exc.status, exc.body(), headers)
         link = {"Link": answer.link} if answer.link else {}
         return json_reply(200, answer.body, {**headers, **link})
