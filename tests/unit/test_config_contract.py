@@ -28,6 +28,17 @@ def test_the_queues_the_functions_use_are_queue_yamls_at_its_rates():
     assert DEFAULTS.export_queue in QUEUES
 
 
+def test_each_mastodon_home_server_has_its_queue_at_the_documented_rate_kept_under():
+    """300 requests per 5 minutes per address (Mastodon's API reference), a little under."""
+    shared = DEFAULTS.upstream_queue("mastodon:elsewhere.example")
+    for host in DEFAULTS.mastodon_hosts:
+        queue = QUEUES[DEFAULTS.upstream_queue(f"mastodon:{host}")]
+        assert queue.name != shared and queue.rate == DEFAULTS.upstream_rate(f"mastodon:{host}")
+    for queue in [QUEUES[shared], *(QUEUES[DEFAULTS.upstream_queue(f"mastodon:{h}")]
+                                    for h in DEFAULTS.mastodon_hosts)]:  # fmt: skip
+        assert 0.85 * 300 <= queue.rate * 300 < 300, queue.name
+
+
 def test_the_stack_sets_only_known_variables_and_the_functions_read_back_its_options(tmp_path):
     options = stack.StackOptions(home=tmp_path, stale_seconds=42.0, max_running=7,
                                  upstream_timeout=3.5, api_key="k-1")  # fmt: skip
@@ -37,6 +48,13 @@ def test_the_stack_sets_only_known_variables_and_the_functions_read_back_its_opt
     assert (read.stale_seconds, read.max_running, read.upstream_timeout) == (42.0, 7, 3.5)
     assert read.api_keys == ("k-1",) and read.local
     assert read.upstream_rate("local") == QUEUES[DEFAULTS.upstream_queue("local")].rate
+    local_mastodon = f"mastodon:{read.mastodon_local_host}"
+    assert read.mastodon_local_host == "ego-twitter.test"  # the bundled graph's home server
+    assert read.provider_url(local_mastodon) == read.graph_url
+    queue = QUEUES[read.upstream_queue(local_mastodon)]
+    assert (
+        queue.name == "upstream-mastodon-local" and read.upstream_rate(local_mastodon) == queue.rate
+    )
 
 
 def test_the_stacks_defaults_are_the_functions():
