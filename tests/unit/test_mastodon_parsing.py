@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
+import urllib3
 
+from kindred.adapters.mastodon import _answer
 from kindred.adapters.mastodon_values import (
     MAX_RESET_WAIT,
     next_max_id,
     parse_account,
     reset_at,
 )
+from kindred.core.errors import FailedForGood, NotFound, RetryLater
 from kindred.core.sources import mastodon_host, mastodon_source, split_acct
 
 pytestmark = pytest.mark.unit
@@ -110,3 +114,36 @@ def test_accounts_are_user_at_host_and_sources_name_the_home_server():
     assert split_acct("a@localhost") is None  # one label: no public home server
     assert mastodon_host(mastodon_source("mastodon.social")) == "mastodon.social"
     assert mastodon_host("bluesky") is None and mastodon_host("mastodon") is None
+
+
+def answered(status: int, body: bytes = b"", **headers: str):
+    response = urllib3.HTTPResponse(body=b"", headers=headers, status=status)
+    return _answer("accounts/1/followers", response, body)
+
+
+def test_one_table_maps_mastodons_answers_to_what_the_step_does():
+    assert answered(200, b"[]") == []
+    with pytest.raises(NotFound):
+        answered(404, b'{"error": "Record not found"}')
+    for status, reason in (
+        (410, "suspended"),
+        (403, "hidden"),
+        (401, "private"),
+        (422, "rejected"),
+    ):
+        with pytest.raises(FailedForGood) as failed:
+            answered(status, b'{"error": "no"}')
+        assert failed.value.reason == reason
+    with pytest.raises(RetryLater) as limited:
+        answered(
+            429, b'{"error": "Too many requests"}', **{"X-RateLimit-Reset": "2099-01-01T00:00:00Z"}
+        )
+    assert limited.value.retry_at is None  # too far ahead to be believed: the queue's backoff
+    soon = datetime.fromtimestamp(time.time() + 120, UTC).isoformat()
+    with pytest.raises(RetryLater) as limited:
+        answered(429, b"", **{"X-RateLimit-Reset": soon})
+    assert limited.value.retry_at == pytest.approx(time.time() + 120, abs=2)
+    for status, body in ((503, b"<html>"), (200, b"[{"), (502, b"")):
+        with pytest.raises(RetryLater) as passing:
+            answered(status, body)
+        assert passing.value.retry_at is None

@@ -44,6 +44,8 @@ class Observed:
     followers_done: int  # followers in finished groups (counted or skipped)
     follows_calls_done: int  # upstream calls of the finished groups
     calls_final: int | None = None  # the whole cost, once done
+    page: int = PAGE  # followers per page (the provider's largest: Mastodon's is 80)
+    batch: int = PROFILE_BATCH  # profiles per call (Mastodon's: 40)
 
 
 @dataclass(frozen=True)
@@ -59,14 +61,14 @@ def estimate(seen: Observed) -> Progress:
     if seen.calls_final is not None:
         calls = seen.calls_final
         return Progress(1.0, calls, calls, 0.0, seen.followers_in_scope)
-    groups = seen.groups_total or math.ceil(seen.followers_in_scope / PAGE)
-    followers_calls = seen.followers_calls or math.ceil(seen.followers_in_scope / PAGE) or 1
+    groups = seen.groups_total or math.ceil(seen.followers_in_scope / seen.page)
+    followers_calls = seen.followers_calls or math.ceil(seen.followers_in_scope / seen.page) or 1
     per_follower = (
         seen.follows_calls_done / seen.followers_done
         if seen.followers_done >= MEASURED_AFTER
         else PRIOR_CALLS_PER_FOLLOWER
     )
-    profile_calls = math.ceil(seen.top_candidates / PROFILE_BATCH)
+    profile_calls = math.ceil(seen.top_candidates / seen.batch)
     follows_calls = math.ceil(seen.followers_in_scope * per_follower)
     known = seen.follows_calls_done + (seen.followers_calls or 0)
     crawling = seen.status in CRAWLING

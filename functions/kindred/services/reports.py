@@ -46,6 +46,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
     in_scope = (followers or {}).get("followers_total") or min(
         doc["options"]["max_followers"], doc["account"]["followers_count"]
     )
+    graph = deps.graph(doc["provider"])  # no call: its page and batch sizes
     progress = estimate(
         Observed(
             status=stage,
@@ -59,6 +60,8 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             followers_done=groups["followers"],
             follows_calls_done=groups["calls"],
             calls_final=result.get("cost", {}).get("upstream_calls"),
+            page=graph.max_page,
+            batch=graph.max_batch,
         )
     )
     return {
