@@ -15,7 +15,7 @@ streamed, one deadline for the whole call, a size cap). What differs:
   cannot give whole are dropped from the page by reason (`Page.dropped`): a remote one (its
   home server knows whom it follows; this one only those it hosts), a suspended one, a moved
   one (its follows moved with it) and one that hides its network (`hide_collections`).
-  Followed accounts are kept unless suspended or moved, since those cannot be similar.
+  Followed accounts are all kept, remote ones included: the server names them with its ids.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ import urllib3
 from kindred.adapters import pinned
 from kindred.adapters.bluesky import MAX_CURSOR, _error_body, _read
 from kindred.adapters.mastodon_values import (
-    MOVED,
     REMOTE,
-    SUSPENDED,
     MastodonAccount,
     next_max_id,
     parse_account,
@@ -128,9 +126,10 @@ class MastodonGraph:
         return Page(accounts, next_cursor, {k: n for k, n in dropped.items() if n})
 
     def _skip(self, account: MastodonAccount, name: str) -> str | None:
-        """Why a listed account is left out, or None to keep it."""
-        if name == "following":  # a candidate: kept unless it cannot be anyone's match
-            return account.unreadable if account.unreadable in (SUSPENDED, MOVED) else None
+        """Why a listed follower is left out, or None to keep it; a followed account is kept
+        (the server already leaves suspended ones out of its lists)."""
+        if name == "following":
+            return None
         if account.domain != self.host:
             return REMOTE
         return account.unreadable
