@@ -105,3 +105,7 @@ def test_pull_by_export_id_gives_a_folder_webdataset_and_datasets_read_as_the_co
         {key: {IMAGE_FIELD: row[IMAGE_FIELD], "json": row["json"]} for key, row in rows.items()},
         {cid: (data, json.loads(sidecar), ext) for cid, (data, sidecar, ext) in want.items()},
     )
+    decoded = loaded.cast_column(IMAGE_FIELD, datasets.Image())  # by content: JPEG, PNG, WebP
+    for row in decoded:
+        shape = row["json"]["aspect_ratio"]
+        assert row[IMAGE_FIELD].size == (shape["width"], shape["height"]), row["__key__"]
