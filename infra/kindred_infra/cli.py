@@ -407,6 +407,8 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
         raise click.ClickException(
             f"no stack is running here: `{kindred_command()} up --media` starts one"
         )
+    if provider == "local":
+        _refuse_a_local_stack_without_media(home, api)
     err = Console(stderr=True)
     try:
         submitted = api.submit_collection(chosen, provider, options, from_analysis, top)
@@ -430,6 +432,23 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
     if where:
         click.echo(f"files: {where}{{did}}/{{cid}}.{{ext}}, beside {{cid}}.json")
     click.echo(f"status: {submitted['status_url']}")
+
+
+def _refuse_a_local_stack_without_media(home: str | None, api: KindredApi) -> None:
+    """The local stack's graph server started without --media serves no posts or images: every
+    account of a collection would fail as `rejected`, so say how to start one that does."""
+    from kindred_infra.stack import state
+
+    where = _home(home)
+    record = state.load(where)
+    if record is None or api.base_url != read_env_file(where).get("KINDRED_API_URL"):
+        return  # not this clone's stack: its API answers for itself
+    if not record.serves_media():
+        me = kindred_command()
+        raise click.ClickException(
+            "the local stack runs without --media: its graph server serves no posts or "
+            f"images to collect; `{me} down` then `{me} up --media` starts one that does"
+        )
 
 
 SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kKmMgGtT]i?)?[bB]?")
