@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import tenacity
 
 
 class ApiError(RuntimeError):
     """The API refused a request or could not be reached; the message says what to do."""
+
+
+class ApiUnreachable(ApiError):
+    """No answer came (refused, reset, timed out): a read may be tried again."""
+
+
+# A poll outlives a busy or restarting API (a 30 s timeout under load, a stack restart): a job
+# runs on in the cloud whether or not its watcher hears from it, so one lost read is no reason
+# for `--wait` to give up on it.
+def patience() -> tenacity.Retrying:
+    """Six tries of a status read, 1, 2, 4, 8 and 16 s apart."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(ApiUnreachable),
+        stop=tenacity.stop_after_attempt(6),
+        wait=tenacity.wait_exponential(multiplier=1, max=20),
+        reraise=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -19,6 +37,7 @@ class KindredApi:
     base_url: str
     api_key: str = ""
     timeout: float = 30.0
+    patience: Callable[[], tenacity.Retrying] = field(default=patience, repr=False)
 
     def submit(self, account: str, provider: str, options: dict[str, int]) -> dict[str, Any]:
         body = {"account": account, "provider": provider, "options": options}
@@ -109,7 +128,7 @@ class KindredApi:
         """Read the job's status until done (then `finish` of it) or failed (an ApiError)."""
         began = time.monotonic()
         while True:
-            report = read(job)
+            report = self.patience()(read, job)
             on_status(report)
             if report["status"] == "done":
                 return finish(report)
@@ -131,7 +150,7 @@ class KindredApi:
                 method, url, timeout=self.timeout, headers=headers, **kwargs
             )
         except requests.RequestException as error:
-            raise ApiError(
+            raise ApiUnreachable(
                 f"cannot reach the kindred API at {self.base_url} ({type(error).__name__}); "
                 "is the stack up? (`kindred up`)"
             ) from error
