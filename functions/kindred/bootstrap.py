@@ -78,11 +78,11 @@ def deps(config: Settings | None = None) -> Deps:
         meter=meter,
         resolve=webhook.resolve,
         notify=webhook.notify,
-        mailer=_mailer(config, meter),
+        mailer=mailer(config, meter),
     )
 
 
-def _mailer(config: Settings, meter: Meter) -> SmtpMailer | None:
+def mailer(config: Settings, meter: Meter) -> SmtpMailer | None:
     """The SMTP server of the settings (it connects only to send), or None when none is set."""
     if not config.smtp_host:
         return None

@@ -61,6 +61,14 @@ class SmtpMailer(Mailer):
             raise RetryLater(f"{where} could not be reached: {error!r}"[:300]) from None
         self.meter.mails += 1
 
+    def check(self) -> str:
+        """A round trip that sends nothing (EHLO, NOOP, and the login when configured)."""
+        with self._connect() as smtp:
+            if self.user:
+                smtp.login(self.user, self.password)
+            code, _ = smtp.noop()
+        return f"SMTP {self.host}:{self.port} answered NOOP with {code}"
+
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":
             context = ssl.create_default_context()

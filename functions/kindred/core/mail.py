@@ -183,8 +183,13 @@ def _facts(notice: Notice) -> list[tuple[str, str]]:
     return facts + [(f"cost: {what}", amount) for what, amount in notice.cost]
 
 
+def _sentence(notice: Notice) -> str:
+    said = notice.subject.removeprefix("kindred: ")
+    return f"{said[:1].upper()}{said[1:]}."
+
+
 def _text(notice: Notice) -> str:
-    lines = [notice.subject.removeprefix("kindred: ").capitalize() + ".", "", notice.link, ""]
+    lines = [_sentence(notice), "", notice.link, ""]
     width = max(len(name) for name, _ in _facts(notice))
     lines += [f"{name + ':':<{width + 1}} {value}" for name, value in _facts(notice)]
     return "\n".join([*lines, "", f"kindred {notice.kind} {notice.job}"]) + "\n"
@@ -196,10 +201,10 @@ def _html(notice: Notice) -> str:
         f'<tr><th align="left">{e(name)}</th><td>{e(value)}</td></tr>'
         for name, value in _facts(notice)
     )
-    title = e(notice.subject.removeprefix("kindred: ").capitalize())
+    title = e(_sentence(notice))
     return (
         "<!doctype html><html><body>"
-        f"<p>{title}.</p>"
+        f"<p>{title}</p>"
         f'<p><a href="{e(notice.link)}">{e(notice.link)}</a></p>'
         f"<table>{rows}</table>"
         f"<p>kindred {e(notice.kind)} {e(notice.job)}</p>"
