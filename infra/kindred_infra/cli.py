@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kindred.config import Settings
+from kindred.config import SMTP_SECURITY, Settings
 from kindred.core import shards as shard_limits
 from kindred.core.media import CollectOptions
 from kindred.core.options import BOUNDS, AnalysisOptions
@@ -642,9 +642,18 @@ def demo(ctx: click.Context, home: str | None) -> None:
 @click.option("--region", default="us-central1", show_default=True, help="Functions and queues.")
 @click.option("--bucket", help="Cloud Storage bucket [default: PROJECT-kindred].")
 @click.option("--service-account", help="Runtime identity [default: kindred@PROJECT.iam...].")
+@click.option("--smtp-host", help="The SMTP server e-mail goes through [default: none, no e-mail].")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), help="[default: 587]")
+@click.option("--smtp-security", type=click.Choice(SMTP_SECURITY), help="[default: starttls]")
+@click.option(
+    "--smtp-user",
+    help="Log in as USER; the password is the Secret Manager secret "
+    "kindred-smtp-password (the tasks function reads it).",
+)
+@click.option("--mail-from", help="The From of kindred's messages, e.g. 'kindred <k@example.org>'.")
 @click.option("--dry-run", is_flag=True, help="Print every gcloud command instead of running it.")
 def deploy(project: str, region: str, bucket: str | None, service_account: str | None,
-           dry_run: bool) -> None:  # fmt: skip
+           dry_run: bool, **mail: Any) -> None:  # fmt: skip
     """Deploy to Google Cloud with gcloud: bucket, queues from queue.yaml, functions, crons."""
     from kindred_infra import deploy as deployment
 
@@ -653,6 +662,7 @@ def deploy(project: str, region: str, bucket: str | None, service_account: str |
         region=region,
         bucket=bucket or f"{project}-kindred",
         service_account=service_account or f"kindred@{project}.iam.gserviceaccount.com",
+        mail=deployment.MailTarget(**mail),
     )
     plan = deployment.commands(target, deployment.load_queues())
     if dry_run:
