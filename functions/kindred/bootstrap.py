@@ -7,7 +7,6 @@ carry this invocation's Meter, so each step counts what it spends.
 from __future__ import annotations
 
 import time
-from email.utils import parseaddr
 from functools import cache
 
 import requests
@@ -21,6 +20,7 @@ from kindred.adapters.gcs_blobs import GcsBlobStore
 from kindred.adapters.smtp_mail import SmtpMailer
 from kindred.config import Settings
 from kindred.core.cost import Meter
+from kindred.core.mail import sender_domain
 from kindred.core.rate_window import RateWindow
 from kindred.services.deps import Deps
 
@@ -86,6 +86,6 @@ def mailer(config: Settings, meter: Meter) -> SmtpMailer | None:
     """The SMTP server of the settings (it connects only to send), or None when none is set."""
     if not config.smtp_host:
         return None
-    helo = parseaddr(config.mail_from)[1].rpartition("@")[2] or "localhost"
+    helo = sender_domain(config.mail_from, "localhost")
     return SmtpMailer(config.smtp_host, config.smtp_port, config.smtp_security, config.smtp_user,
                       config.smtp_password, config.smtp_timeout, meter, helo)  # fmt: skip

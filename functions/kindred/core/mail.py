@@ -156,10 +156,15 @@ def _bytes(n: int) -> str:
     return f"{n} B"
 
 
+def sender_domain(sender: str, default: str = "kindred") -> str:
+    """The domain of a From (`kindred <k@example.org>`: example.org), else `default`."""
+    _, at, domain = parseaddr(sender)[1].rpartition("@")
+    return domain if at and domain else default
+
+
 def message_id(kind: str, job: str, sender: str) -> str:
     """The job's Message-ID: the same for every send of its message, at the sender's domain."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "kindred"
-    return f"<{kind}.{job}@{domain}>"
+    return f"<{kind}.{job}@{sender_domain(sender)}>"
 
 
 def compose(notice: Notice, sender: str, to: str, message_id: str, now: float) -> EmailMessage:

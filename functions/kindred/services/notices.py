@@ -21,9 +21,9 @@ from kindred.services.handoff import send
 
 
 def requested_address(body: Mapping[str, Any]) -> str | None:
-    """The submission's `notify_email` in its normal form, or None; raises InvalidInput."""
-    raw = body.get(mail.FIELD)
-    return None if raw is None else mail.parse_address(raw)
+    """The submission's `notify_email` in its normal form, or None when it has none (null
+    is no address: a 400, as the document says); raises InvalidInput."""
+    return mail.parse_address(body[mail.FIELD]) if mail.FIELD in body else None
 
 
 def check_room(deps: Deps, client: str) -> None:

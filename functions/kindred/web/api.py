@@ -120,8 +120,8 @@ def create_collection(request: flask.Request) -> flask.Response:
     client = client_of(request, settings.api_keys)
     deps = bootstrap.deps()
     body = _json_body(request, MAX_COLLECTION_BYTES)
+    email = notices.requested_address(body)  # before from_analysis is looked up
     accounts, provider, options = collect.accounts_requested(deps, body)
-    email = notices.requested_address(body)
     collection = collect.submit(deps, accounts, provider, options, client, email)
     url = f"{request.url_root.rstrip('/')}/collections/{collection}"
     body = {"id": collection, "status": "running", "status_url": url}
