@@ -5,17 +5,22 @@ touching the job."""
 from __future__ import annotations
 
 import pytest
+from support.collection import EMPTY
 from support.fakes import World
+from support.media_session import ServiceSession, graph_over, media_service
 from support.walk import deliver_all
 
 from kindred.config import Settings
 from kindred.core import names
 from kindred.core.errors import FailedForGood, InvalidInput, RetryLater, TooBusy
+from kindred.core.media import CollectOptions
 from kindred.core.messages import SendMail
 from kindred.core.options import AnalysisOptions
 from kindred.core.retry import GIVE_UP_AFTER
-from kindred.services import pipeline
+from kindred.services import collect, pipeline
 from kindred.services.submit import submit
+from kindred_infra import paths
+from kindred_infra.graph_server.graph import load_graph
 
 EDGES = [(n, 0) for n in range(1, 8)] + [(n, n % 3 + 8) for n in range(1, 8)]
 CONFIGURED = Settings(smtp_host="mail.example.org", mail_daily_cap=2)
@@ -149,3 +154,16 @@ def test_the_same_request_with_the_same_address_is_reused_and_with_another_is_no
     other = submit(w.deps(), "a0", "local", AnalysisOptions(), "c1", notify_email="you@x.org")
     assert again.existing and again.id == first.id
     assert not other.existing and other.id != first.id
+
+
+def test_a_collection_with_an_address_ends_with_one_message_linking_its_status():
+    service = media_service(load_graph(paths.DEFAULT_GRAPH))
+    w = World([], CONFIGURED, graph=graph_over(ServiceSession(service)))
+    accounts = ["u626373.ego-twitter.test", EMPTY]
+    job = collect.submit(w.deps(), accounts, "local", CollectOptions(3), "c1", "me@example.com")
+    seen = deliver_all(w)
+    assert SendMail in seen and w.store.docs[f"collections/{job}"]["status"] == "done"
+    [message] = w.mailer.sent
+    text = message.get_body(("plain",)).get_content()
+    assert f"/collections/{job}" in text and "2 accounts (u626373.ego-twitter.test" in text
+    assert "3 images" in text and message["Subject"].endswith("is done")
