@@ -167,3 +167,23 @@ def test_a_collection_with_an_address_ends_with_one_message_linking_its_status()
     text = message.get_body(("plain",)).get_content()
     assert f"/collections/{job}" in text and "2 accounts (u626373.ego-twitter.test" in text
     assert "3 images" in text and message["Subject"].endswith("is done")
+
+
+def test_the_webhook_and_the_e_mail_are_told_from_one_end_once_each():
+    w, posted = world(), []
+    made = w.deps
+
+    def deps():
+        d = made()
+        d.resolve = lambda host: ["93.184.216.34"]  # a public address: no lookup in a test
+        d.notify = lambda url, body: posted.append((url, body)) or True
+        return d
+
+    w.deps = deps
+    job = submit(w.deps(), "a0", "local", AnalysisOptions(), "c1", "https://hooks.example.org/k",
+                 "me@example.com").id  # fmt: skip
+    deliver_all(w)
+    pipeline.deliver(w.deps(), "rank", {"v": 1, "step": "rank", "analysis": job, "batches": 1})
+    deliver_all(w)
+    assert posted == [("https://hooks.example.org/k", {"id": job, "status": "done"})]
+    assert len(w.mailer.sent) == 1
