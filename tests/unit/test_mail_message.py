@@ -102,7 +102,7 @@ def test_a_bad_address_is_refused_naming_the_field(raw):
     assert "notify_email" in str(refused.value)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.from_regex(mail.ADDRESS, fullmatch=True).filter(lambda s: len(s) <= mail.MAX_LENGTH))
 def test_every_address_of_the_documented_form_is_one_the_library_accepts(raw):
     assert mail.parse_address(raw)
