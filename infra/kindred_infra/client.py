@@ -39,8 +39,13 @@ class KindredApi:
     timeout: float = 30.0
     patience: Callable[[], tenacity.Retrying] = field(default=patience, repr=False)
 
-    def submit(self, account: str, provider: str, options: dict[str, int]) -> dict[str, Any]:
-        body = {"account": account, "provider": provider, "options": options}
+    def submit(
+        self, account: str, provider: str, options: dict[str, int], email: str | None = None
+    ) -> dict[str, Any]:
+        """An analysis; with `email`, its one message when it ends goes there."""
+        body: dict[str, Any] = {"account": account, "provider": provider, "options": options}
+        if email is not None:
+            body["notify_email"] = email
         return self._call("POST", "/analyses", json=body)
 
     def status(self, analysis: str) -> dict[str, Any]:
@@ -56,13 +61,17 @@ class KindredApi:
         options: dict[str, int | bool],
         from_analysis: str | None = None,
         top: int | None = None,
+        email: str | None = None,
     ) -> dict[str, Any]:
-        """The accounts named, or (`from_analysis`) the `top` most similar of an analysis."""
+        """The accounts named, or (`from_analysis`) the `top` most similar of an analysis;
+        with `email`, its one message when it ends goes there."""
         body: dict[str, Any] = {"accounts": accounts, "provider": provider, "options": options}
         if from_analysis is not None:
             body = {"from_analysis": from_analysis, "options": options}
             if top is not None:
                 body["top"] = top
+        if email is not None:
+            body["notify_email"] = email
         return self._call("POST", "/collections", json=body)
 
     def collection(self, collection: str) -> dict[str, Any]:
