@@ -19,8 +19,10 @@ from kindred.adapters.cloud_tasks import CloudTaskQueue
 from kindred.adapters.firestore_store import FirestoreJobStore
 from kindred.adapters.gcs_blobs import GcsBlobStore
 from kindred.adapters.mastodon import MastodonGraph
+from kindred.adapters.smtp_mail import SmtpMailer
 from kindred.config import Settings
 from kindred.core.cost import Meter
+from kindred.core.mail import sender_domain
 from kindred.core.netguard import check_public_url
 from kindred.core.rate_window import RateWindow
 from kindred.core.sources import mastodon_host
@@ -87,4 +89,14 @@ def deps(config: Settings | None = None) -> Deps:
         meter=meter,
         resolve=webhook.resolve,
         notify=webhook.notify,
+        mailer=mailer(config, meter),
     )
+
+
+def mailer(config: Settings, meter: Meter) -> SmtpMailer | None:
+    """The SMTP server of the settings (it connects only to send), or None when none is set."""
+    if not config.smtp_host:
+        return None
+    helo = sender_domain(config.mail_from, "localhost")
+    return SmtpMailer(config.smtp_host, config.smtp_port, config.smtp_security, config.smtp_user,
+                      config.smtp_password, config.smtp_timeout, meter, helo)  # fmt: skip
