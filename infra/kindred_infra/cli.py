@@ -287,6 +287,7 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     if not api.base_url:
         raise click.ClickException(f"no stack is running here: `{kindred_command()} up` starts one")
     err = Console(stderr=True)
+    out = Console(width=None if Console().is_terminal else 80)
     try:
         submitted = api.submit(account, provider, chosen)
         if not wait:
@@ -296,14 +297,13 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
             f"analysis {submitted['id']} of {account}"
             + (" (an earlier one, reused)" if submitted["existing"] else "")
         )
-        with render.progress_bar(err) as show:
+        with render.analysis_progress(err, out, interim=not as_json) as show:
             result = api.wait(submitted["id"], show)
     except ApiError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    out = Console(width=None if Console().is_terminal else 80)
     out.print(render.result_table(result))
     out.print(render.cost_line(result))
     click.echo(f"results: {submitted['results_url']}")
