@@ -13,7 +13,10 @@ Figures: the agreement at 10%, 25%, 50% and 90% of the calls (the last interim r
 0 before the first), against the best an interim can reach (the full crawl's order by overlap,
 the aggregate's, against the cosine top 50: the interim score lacks the candidates' follower
 counts); the share of the calls spent at the first interim; the Firestore writes of the
-interims (their documents' carried cost), against the analysis's writes without them. The plot
+interims (their documents' carried cost), against the analysis's writes without them. The
+agreement figures' params add two offline curves from the edge list (`what_if`): what the
+interims would agree at the same shares had the groups run one after another, or had every
+chain left its tally at fractions of its group (decision 0009). The plot
 (`bench/progressive.png`, beside `growth.png`) draws both agreements against the share of calls.
 
 Run alone: `python -m bench.progressive [--quick]`.
@@ -22,8 +25,10 @@ Run alone: `python -m bench.progressive [--quick]`.
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +38,17 @@ from bench.figures import Figure
 from bench.report import module_main
 from bench.stack import BenchStack, running_stack
 from kindred.core import interim, names
+from kindred.core.options import AnalysisOptions
+from kindred_infra import paths
+from kindred_infra.graph_server.graph import Graph, load_graph
+from kindred_infra.graph_server.identity import Identity
 
 ACCOUNT = "u115485051.ego-twitter.test"  # the bundled graph's most-followed (3,383 followers)
 RATE = 100.0  # the upstream queue's dispatches/s
 QUICK_OPTIONS = {"max_followers": 1_000}
 SHARES = (0.10, 0.25, 0.50, 0.90)
 TOP = 50
+PAGE = 100  # followers a group, follows a page
 PLOT = Path(__file__).resolve().parent / "progressive.png"
 
 
@@ -89,6 +99,49 @@ def agreement_at(points: list[Point], share: float, popular: bool = False) -> fl
     return last.agreement_popular if popular else last.agreement
 
 
+def what_if(options: dict[str, int], final: list[str]) -> dict[str, dict[str, float]]:
+    """Offline, from the edge list: the agreement with the `final` top 50 of a top 50 ranked
+    on the followers whose follows `share` of the follows calls would have read, had the groups
+    run one after another (`in_order`: the first followers), or had every chain left its tally
+    at fractions of its group (`lockstep`: the first followers of every group), as chains
+    running side by side would give. What the crawl's order, not this code, decides."""
+    graph = load_graph(paths.DEFAULT_GRAPH)
+    full = {**AnalysisOptions().as_dict(), **options}
+    target = graph.index_of(int(ACCOUNT.split(".")[0][1:]))
+    assert target is not None
+    audience = [int(f) for f in graph.followers(target)[: full["max_followers"]]]
+    cap = full["max_follows_per_follower"]
+    calls = {f: max(1, math.ceil(min(graph.follows_count(f), cap) / PAGE)) for f in audience}
+    groups = [audience[start : start + PAGE] for start in range(0, len(audience), PAGE)]
+    made: dict[str, dict[str, float]] = {"in_order": {}, "lockstep": {}}
+    for share in SHARES:
+        order = _first(audience, calls, share * sum(calls.values()))
+        lockstep = [f for g in groups for f in _first(g, calls, share * sum(map(calls.get, g)))]
+        for name, followers in (("in_order", order), ("lockstep", lockstep)):
+            top = _most_followed(graph, target, followers, cap)
+            made[name][f"{share:.0%}"] = interim.shared(top, final)
+    return made
+
+
+def _first(followers: list[int], calls: dict[int, int], budget: float) -> list[int]:
+    """The first followers whose follows fit in `budget` calls."""
+    spent, taken = 0, []
+    for follower in followers:
+        if spent + calls[follower] > budget:
+            break
+        taken.append(follower)
+        spent += calls[follower]
+    return taken
+
+
+def _most_followed(graph: Graph, target: int, followers: list[int], cap: int) -> list[str]:
+    """The DIDs of the TOP accounts these followers follow most (ties by DID, as ranked)."""
+    ids = Identity("ego-twitter")
+    counts = Counter(int(b) for f in followers for b in graph.follows(f)[:cap] if b != target)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], ids.did(int(graph.ids[kv[0]]))))
+    return [ids.did(int(graph.ids[account])) for account, _ in ranked[:TOP]]
+
+
 def stored_interims(bench: BenchStack, analysis: str) -> list[dict[str, Any]]:
     """The analysis's interim documents, read with the unmodified Firestore client."""
     from google.cloud import firestore
@@ -109,7 +162,12 @@ def measure(options: dict[str, int]) -> tuple[dict[str, Any], list[Point]]:
     return analysis.result, place(stored, starts, analysis.result)
 
 
-def figures(result: dict[str, Any], points: list[Point], options: dict[str, int]) -> list[Figure]:
+def figures(
+    result: dict[str, Any],
+    points: list[Point],
+    options: dict[str, int],
+    offline: dict[str, dict[str, float]],
+) -> list[Figure]:
     final = [row["id"] for row in result["similar"]][:TOP]
     ceiling = interim.shared([row["id"] for row in result["popular"]][:TOP], final)
     label = "the full crawl's order by overlap vs the final top 50"
@@ -121,14 +179,23 @@ def figures(result: dict[str, Any], points: list[Point], options: dict[str, int]
             "share",
             ceiling,
             label,
-            {**common, "agreement_with_popular": agreement_at(points, share, popular=True)},
+            {
+                **common,
+                "agreement_with_popular": agreement_at(points, share, popular=True),
+                "offline_in_order": offline["in_order"][f"{share:.0%}"],
+                "offline_lockstep": offline["lockstep"][f"{share:.0%}"],
+            },
         )
         for share in SHARES
     ]
     first = points[0].calls_share if points else 1.0
     made.append(
-        Figure("progressive: share of calls spent at the first interim", first, "share",
-               params={**common, "points": [p.__dict__ for p in points]})  # fmt: skip
+        Figure(
+            "progressive: share of calls spent at the first interim",
+            first,
+            "share",
+            params={**common, "points": [p.__dict__ for p in points]},
+        )
     )
     writes = sum(p.writes for p in points)
     made.append(
@@ -149,8 +216,12 @@ def figures(result: dict[str, Any], points: list[Point], options: dict[str, int]
 def run(quick: bool) -> list[Figure]:
     options = QUICK_OPTIONS if quick else {}
     result, points = measure(options)
-    plot.agreement(points, TOP, PLOT, f"{ACCOUNT}, {result['followers_analyzed']:,} followers")
-    return figures(result, points, options)
+    offline = what_if(options, [row["id"] for row in result["similar"]][:TOP])
+    account = f"{ACCOUNT}, {result['followers_analyzed']:,} followers"
+    plot.agreement(
+        points, TOP, PLOT, account, {f"offline, {name}": offline[name] for name in offline}
+    )
+    return figures(result, points, options, offline)
 
 
 if __name__ == "__main__":

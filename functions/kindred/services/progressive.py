@@ -1,9 +1,11 @@
 """Progressive results: a ranking over the groups finished so far, while the crawl runs.
 
 The end of a group (services/crawl.py) counts the finished groups; at a count of the schedule
-(`core.interim.schedule`) it asks for an interim ranking: a task on the pipeline queue named
-by that count, so ends that see the same count ask once, and a count that two ends step over
-together is left out (the next one covers it). The ranking reads the finished groups' records,
+(`core.interim.schedule`), short of the last group, it asks for an interim ranking: a task on
+the pipeline queue named by that count, so ends that see the same count ask once, and a count
+that two ends step over together is left out (the next one covers it). The last group's end
+starts the aggregate instead, whose candidates are the full crawl's interim, and the result
+follows: so no interim runs beside them, and each one's cost reaches the result. The ranking reads the finished groups' records,
 merges their runs from Cloud Storage as the aggregate does (`aggregate.most_followed`, with
 intermediate runs of its own), and writes one document, `analyses/{id}/interims/s{count}`:
 no upstream call, and one Firestore write per interim, `core.interim.MOST` at most. Its cost
@@ -35,11 +37,15 @@ FINAL_SCORE = "cosine"
 
 def group_ended(deps: Deps, message: ReadFollows) -> bool:
     """After a group's record: ask for an interim if the finished groups are a step of the
-    schedule. One count read; True if it asked (False for a count asked for already)."""
+    schedule and not all of them (the aggregate's, then the result, rank those). Two reads;
+    True if it asked (False for a count asked for already)."""
     page = deps.graph(message.provider).max_page
     steps = interim.schedule(interim.max_groups(message.options.max_followers, page))
     finished = deps.store.count(names.groups_collection(message.analysis))
     if finished not in steps:
+        return False
+    followers = deps.store.get(names.followers_done_doc(message.analysis))
+    if followers is not None and finished >= followers["groups_total"]:
         return False
     return send(
         deps,
