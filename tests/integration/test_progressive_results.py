@@ -54,9 +54,7 @@ def ranking_of(edges: expected.EdgeList, groups: tuple[int, ...]) -> list[tuple[
     return [(ids.did(account), shared) for account, shared in ranked[: OPTIONS["results"]]]
 
 
-def test_the_interims_come_before_the_end_and_the_last_status_is_the_result(
-    fast_stack, edge_list
-):
+def test_the_interims_come_before_the_end_and_the_last_status_is_the_result(fast_stack, edge_list):
     calls_before = call("GET", fast_stack["KINDRED_GRAPH_URL"] + "/_stats")[1]["requests"]
     submitted = submit(fast_stack, f"u{ACCOUNT}.ego-twitter.test", OPTIONS)
     seen = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from kindred.core.interim import (
@@ -27,7 +29,7 @@ def test_past_most_groups_the_steps_are_geometric_and_at_most_most(groups):
     assert steps[0] == 1 and steps[-1] == groups
     assert len(steps) <= MOST
     assert list(steps) == sorted(set(steps))
-    ratios = [after / before for before, after in zip(steps[3:], steps[4:], strict=False)]
+    ratios = [after / before for before, after in itertools.pairwise(steps[3:])]
     wanted = groups ** (1 / (MOST - 1))
     assert all(r == pytest.approx(wanted, rel=0.35) for r in ratios), (steps, wanted)
 

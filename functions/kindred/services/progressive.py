@@ -4,12 +4,14 @@ The end of a group (services/crawl.py) counts the finished groups; at a count of
 (`core.interim.schedule`), short of the last group, it asks for an interim ranking: a task on
 the pipeline queue named by that count, so ends that see the same count ask once, and a count
 that two ends step over together is left out (the next one covers it). The last group's end
-starts the aggregate instead, whose candidates are the full crawl's interim, and the result
-follows: so no interim runs beside them, and each one's cost reaches the result. The ranking reads the finished groups' records,
-merges their runs from Cloud Storage as the aggregate does (`aggregate.most_followed`, with
-intermediate runs of its own), and writes one document, `analyses/{id}/interims/s{count}`:
-no upstream call, and one Firestore write per interim, `core.interim.MOST` at most. Its cost
-rides in the document, and the rank step adds every interim's to the result's.
+starts the aggregate instead (its candidates are the full crawl's ranking, and the result
+follows), so no interim runs beside them and each one's cost reaches the result.
+
+The ranking reads the finished groups' records, merges their runs from Cloud Storage as the
+aggregate does (`aggregate.most_followed`, with intermediate runs of its own), and writes one
+document, `analyses/{id}/interims/s{count}`: no upstream call, and one Firestore write per
+interim, `core.interim.MOST` at most. Its cost rides in the document, and the rank step adds
+every interim's to the result's.
 
 An interim ranks by the overlap share (`core.interim.overlap_share`): the final score needs
 the candidates' follower counts, which only their profiles give, fetched at the end. So the
