@@ -218,9 +218,11 @@ def run(quick: bool) -> list[Figure]:
     result, points = measure(options)
     offline = what_if(options, [row["id"] for row in result["similar"]][:TOP])
     account = f"{ACCOUNT}, {result['followers_analyzed']:,} followers"
-    plot.agreement(
-        points, TOP, PLOT, account, {f"offline, {name}": offline[name] for name in offline}
-    )
+    labels = {
+        "in_order": "offline, with the final top 50: had the groups run one after another",
+        "lockstep": "offline, with the final top 50: had each chain left its tally at checkpoints",
+    }
+    plot.agreement(points, TOP, PLOT, account, {labels[name]: offline[name] for name in offline})
     return figures(result, points, options, offline)
 
 
