@@ -68,8 +68,8 @@ class Point:
 def place(
     interims: list[dict[str, Any]], starts: list[float], result: dict[str, Any]
 ) -> list[Point]:
-    """Each interim (stored documents) on the crawl, by the upstream `starts` (sorted) before
-    it; the final ranking closes the curve at 1."""
+    """Each interim (stored documents) on the crawl, oldest first, by the upstream deliveries
+    that started (`starts`, sorted) before it was ranked."""
     final = [row["id"] for row in result["similar"]][:TOP]
     popular = [row["id"] for row in result["popular"]][:TOP]
     in_scope = result["followers_in_scope"]
@@ -100,11 +100,11 @@ def agreement_at(points: list[Point], share: float, popular: bool = False) -> fl
 
 
 def what_if(options: dict[str, int], final: list[str]) -> dict[str, dict[str, float]]:
-    """Offline, from the edge list: the agreement with the `final` top 50 of a top 50 ranked
-    on the followers whose follows `share` of the follows calls would have read, had the groups
-    run one after another (`in_order`: the first followers), or had every chain left its tally
-    at fractions of its group (`lockstep`: the first followers of every group), as chains
-    running side by side would give. What the crawl's order, not this code, decides."""
+    """Offline, from the edge list: at each share of the follows calls, the agreement with the
+    `final` top 50 of the top 50 by overlap among the followers read by then, had the groups
+    run one after another (`in_order`: the first followers whose calls fit), or had every chain
+    left its tally as it went (`lockstep`: from every group, the first followers whose calls
+    fit in that share of the group's), the sample that chains side by side would give."""
     graph = load_graph(paths.DEFAULT_GRAPH)
     full = {**AnalysisOptions().as_dict(), **options}
     target = graph.index_of(int(ACCOUNT.split(".")[0][1:]))
