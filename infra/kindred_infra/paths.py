@@ -11,6 +11,7 @@ DEFAULT_GRAPH = DATA / "ego-twitter" / "twitter_combined.txt.gz"  # bundled: see
 QUEUE_YAML = REPO / "queue.yaml"
 FUNCTIONS_SOURCE = REPO / "functions"
 FIRESTORE_EMULATOR_DIR = REPO / "infra" / "firestore-emulator"
+MAILDEV_DIR = REPO / "infra" / "maildev"  # the local stack's mail server (npm maildev, pinned)
 
 
 def stack_home() -> Path:
