@@ -1,5 +1,6 @@
 """`make bench` / `make bench-quick`: every figure in one run, printed as a table and kept in
-`bench/results.json`, the growth plot in `bench/growth.png` and the table in `bench/README.md`.
+`bench/results.json`, the plots in `bench/growth.png` and `bench/progressive.png`, and the table
+in `bench/README.md`.
 
 `python -m bench --only PART[,PART]` measures just those parts and keeps every other part's
 figures from the run that measured them (each part's command and time are kept beside its
@@ -30,6 +31,7 @@ from bench import (
     export,
     media_serving,
     plot,
+    progressive,
     pull,
     report,
 )
@@ -57,6 +59,7 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "media": ("media serving (figure 13)", media_serving.run),
     "export": ("export (figures 14-15)", export.run),
     "pull": ("pull (figures 16-17)", pull.run),
+    "progressive": ("progressive results (figures 18-20)", progressive.run),
 }
 
 

@@ -321,6 +321,7 @@ def analyze(account: str, home: str | None, provider: str, email: str | None, wa
     if not api.base_url:
         raise click.ClickException(f"no stack is running here: `{kindred_command()} up` starts one")
     err = Console(stderr=True)
+    out = Console(width=None if Console().is_terminal else 80)
     try:
         submitted = api.submit(account, provider, chosen, email)
         if not wait:
@@ -331,14 +332,13 @@ def analyze(account: str, home: str | None, provider: str, email: str | None, wa
             + (" (an earlier one, reused)" if submitted["existing"] else "")
             + (f"; a message goes to {email} when it ends" if email else "")
         )
-        with render.progress_bar(err) as show:
+        with render.analysis_progress(err, out, interim=not as_json) as show:
             result = api.wait(submitted["id"], show)
     except ApiError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    out = Console(width=None if Console().is_terminal else 80)
     out.print(render.result_table(result))
     out.print(render.cost_line(result))
     click.echo(f"results: {submitted['results_url']}")

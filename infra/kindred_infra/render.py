@@ -1,4 +1,5 @@
-"""How the CLI shows an analysis: a progress bar while it runs, a table when it is done."""
+"""How the CLI shows an analysis: a progress bar while it runs (with the ranking so far, on a
+terminal), a table when it is done."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 
 class StatusSink(Protocol):
@@ -47,27 +51,90 @@ def progress_bar(console: Console) -> Iterator[StatusSink]:
     if not console.is_terminal:
         yield _log_lines(console)
         return
+    with _analysis_bar(console) as progress:
+        bar = progress.add_task("analysis", total=1, stage="queued", counts="", left="")
+        yield lambda report: _show_calls(progress, bar, report)
+
+
+@contextmanager
+def analysis_progress(err: Console, out: Console, interim: bool) -> Iterator[StatusSink]:
+    """The progress bar (`progress_bar`, on `err`); with `interim` and `out` a terminal, one
+    live display on `out` instead: the bar and, beneath it, the ranking so far (the status's
+    `interim`) redrawn as it changes, the table dropped once the analysis is done."""
+    if not (interim and out.is_terminal):
+        with progress_bar(err) as update:
+            yield update
+        return
+    progress = _analysis_bar(out, live=False)  # drawn by the Live, not by a live of its own
+    bar = progress.add_task("analysis", total=1, stage="queued", counts="", left="")
+    with Live(progress, console=out, refresh_per_second=4, transient=False) as live:
+
+        def update(report: dict[str, Any]) -> None:
+            _show_calls(progress, bar, report)
+            rows = max(out.height - 9, 3)  # a frame taller than the screen is cut
+            view = interim_view(report, rows) if report["status"] != "done" else None
+            live.update(progress if view is None else Group(progress, view), refresh=True)
+
+        yield update
+
+
+def _analysis_bar(console: Console, live: bool = True) -> Progress:
+    """The analysis's bar: the stage, the calls made of those expected, the counts, time left."""
     columns = (
         TextColumn("[bold]{task.fields[stage]:<17}"),
         BarColumn(bar_width=20),
         TextColumn("{task.fields[counts]}"),
         TextColumn("{task.fields[left]}"),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("analysis", total=1, stage="queued", counts="", left="")
+    return Progress(*columns, console=console, transient=False, auto_refresh=live)
 
-        def update(report: dict[str, Any]) -> None:
-            calls = report["progress"]
-            progress.update(
-                bar,
-                total=max(calls["upstream_calls_expected"], 1),
-                completed=calls["upstream_calls"],
-                stage=STAGES.get(report["status"], report["status"]),
-                counts=_counts(report),
-                left=_left(report),
-            )
 
-        yield update
+def _show_calls(progress: Progress, bar: TaskID, report: dict[str, Any]) -> None:
+    calls = report["progress"]
+    progress.update(
+        bar,
+        total=max(calls["upstream_calls_expected"], 1),
+        completed=calls["upstream_calls"],
+        stage=STAGES.get(report["status"], report["status"]),
+        counts=_counts(report),
+        left=_left(report),
+    )
+
+
+def interim_view(report: dict[str, Any], rows: int) -> Group | None:
+    """The ranking so far, its first `rows` accounts, between a line that says what it rests
+    on and one that says what its score is and how far it moved; None before the first."""
+    shown = report.get("interim")
+    if not shown or not shown["results"]:
+        return None
+    moved = shown["moved"]
+    since = (
+        f"; {moved['changed']:.0%} of it new since the last one (footrule {moved['footrule']:.2f})"
+        if moved
+        else ""
+    )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for column, justify in (("#", "right"), ("account", "left"), ("overlap", "right"),
+                            ("share", "right")):  # fmt: skip
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for rank, row in enumerate(shown["results"][:rows], 1):
+        table.add_row(str(rank), row["handle"] or row["id"], f"{row['overlap']:,}",
+                      f"{row['score']:.4f}")  # fmt: skip
+    if len(shown["results"]) > rows:
+        table.add_row("", f"... {len(shown['results']) - rows:,} more", "", "")
+    return Group(
+        Text(
+            f"So far: {shown['groups']:,} groups, {shown['followers']:,} followers "
+            f"({shown['basis']:.0%} of the audience), by overlap share",
+            style="bold",
+        ),
+        table,
+        Text(
+            f"share = overlap / {shown['followers_analyzed']:,} followers read{since}; the "
+            "similarity score needs the candidates' profiles, read at the end",
+            style="dim",
+        ),
+    )
 
 
 def _log_lines(console: Console) -> StatusSink:

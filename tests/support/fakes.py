@@ -113,7 +113,7 @@ class FakeStore(JobStore):
         ]
 
     def _match(self, doc: dict, where: Sequence[tuple[str, str, Any]]) -> bool:
-        ops = {"==": lambda a, b: a == b, "in": lambda a, b: a in b}
+        ops = {"==": lambda a, b: a == b, "in": lambda a, b: a in b, "<": lambda a, b: a < b}
         return all(ops[op](doc.get(field), value) for field, op, value in where)
 
     def count(self, collection: str, where: Sequence[tuple[str, str, Any]] = ()) -> int:

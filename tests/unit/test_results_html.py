@@ -69,6 +69,43 @@ def test_running_shows_the_stage_the_share_the_counts_and_reloads_itself():
     assert "Tar & Get" in text and "@target.test" in text
 
 
+INTERIM = {
+    "final": False,
+    "score": "overlap_share",
+    "step": 2,
+    "groups": 2,
+    "followers": 200,
+    "followers_analyzed": 190,
+    "basis": 0.3333,
+    "moved": {"changed": 0.25, "footrule": 0.1},
+    "at": "2026-01-02T03:04:30Z",
+    "results": [
+        {"id": f"did:plc:i{n}", "handle": None, "overlap": 40 - n, "score": (40 - n) / 190}
+        for n in range(8)
+    ],
+}
+
+
+def test_running_shows_the_interim_ranking_with_what_it_rests_on():
+    page = Parsed(html.render({**RUNNING, "interim": INTERIM}))
+    text = page.joined()
+    assert len(page.all("tr")) == 1 + 8
+    assert "did:plc:i0" in text and "0.2105" in text  # 40 / 190, the overlap share
+    assert "200 followers of the 2 groups finished so far (33% of the audience)" in text
+    assert "overlap share" in text and "25% of these accounts are new" in text
+    assert not Parsed(html.render(RUNNING)).all("table")  # before the first interim: none
+
+
+def test_the_first_interim_says_nothing_of_moving_and_bluesky_ids_link_to_profiles():
+    evil = {"id": EVIL, "handle": None, "overlap": 1, "score": 0.1}
+    first = {**INTERIM, "moved": None, "results": [INTERIM["results"][0], evil]}
+    page = html.render({**RUNNING, "provider": "bluesky", "interim": first})
+    assert "are new" not in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    hrefs = [attrs["href"] for attrs in Parsed(page).all("a")]
+    assert "https://bsky.app/profile/did:plc:i0" in hrefs
+
+
 def test_failed_says_what_to_do_and_does_not_reload():
     report = {
         **RUNNING,
@@ -118,6 +155,8 @@ def test_upstream_text_is_escaped_and_only_web_pictures_load():
         {"status": "done", "similar": [{}], "popular": [None], "cost": {}, "skipped": None},
         {"status": "failed", "error": None},
         {**DONE, "coverage": None, "finished_at": "not a time", "created_at": 5},
+        {**RUNNING, "interim": {"results": [None, {"id": None, "score": "x"}], "moved": 3}},
+        {**RUNNING, "interim": "odd"},
     ],
 )
 def test_missing_or_odd_fields_show_as_dashes(report):

@@ -98,6 +98,14 @@ class Aggregate(Message):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RankInterim(Message):
+    """Rank the candidates over the groups finished so far: an interim result (core.interim)."""
+
+    STEP = "interim"
+    finished: int  # the count of finished groups it was asked at: its step of the schedule
+
+
+@dataclass(frozen=True, kw_only=True)
 class FetchProfiles(UpstreamMessage):
     """Fetch one batch of the candidates' profiles."""
 
@@ -214,7 +222,7 @@ class SendMail(Message):
 KINDS: dict[str, type[Message]] = {
     kind.STEP: kind
     for kind in (
-        PageFollowers, ReadFollows, Aggregate, FetchProfiles, Rank,
+        PageFollowers, ReadFollows, RankInterim, Aggregate, FetchProfiles, Rank,
         StartCollection, ReadMedia, FetchBlob, CheckAccount,
         PlanExport, WriteShard, FinishExport, SendMail,
     )

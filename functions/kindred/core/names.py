@@ -23,6 +23,15 @@ def followers_done_doc(analysis: str) -> str:
     return f"{ANALYSES}/{analysis}/stages/followers"
 
 
+def interims_collection(analysis: str) -> str:
+    return f"{ANALYSES}/{analysis}/interims"
+
+
+def interim_doc(analysis: str, step: int) -> str:
+    """One per interim ranking (core.interim), named by the count of groups it was asked at."""
+    return f"{interims_collection(analysis)}/s{step:06d}"
+
+
 def part_blob(analysis: str, group: int, part: int) -> str:
     return f"analyses/{analysis}/parts/g{group:06d}-{part:04d}.tsv.z"
 
@@ -33,6 +42,13 @@ def popular_blob(analysis: str) -> str:
 
 def profiles_blob(analysis: str, batch: int) -> str:
     return f"analyses/{analysis}/profiles/b{batch:04d}.json"
+
+
+def merged_prefix(analysis: str, interim: int | None = None) -> str:
+    """Where a merge of many parts keeps its intermediate runs: the aggregate's, or those of
+    the interim ranking at `interim` groups, so that no two merges share a name."""
+    folder = "merged" if interim is None else f"interims/s{interim:06d}"
+    return f"analyses/{analysis}/{folder}"
 
 
 def result_blob(analysis: str) -> str:
@@ -49,6 +65,10 @@ def follows_task(analysis: str, group: int, index: int, page: int) -> str:
 
 def aggregate_task(analysis: str, attempt: int = 0) -> str:
     return f"{analysis}-aggregate-{attempt}"
+
+
+def interim_task(analysis: str, step: int) -> str:
+    return f"{analysis}-interim-{step}"
 
 
 def profiles_task(analysis: str, batch: int) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from kindred.core import names, tally
 from kindred.core.cost import Meter
 from kindred.core.messages import Aggregate, FetchProfiles, Rank
 from kindred.core.options import options_from_stored
-from kindred.core.ranking import top_popular
+from kindred.core.ranking import Popular, top_popular
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -32,9 +33,7 @@ def aggregate_step(deps: Deps, message: Aggregate) -> None:
         names.analysis_doc(analysis), {"status": "aggregating", "updated_at": deps.clock.now()}
     )
     groups = deps.store.list(names.groups_collection(analysis))
-    parts = [part for group in groups for part in group["parts"]]
-    merged = merge_parts(deps, analysis, parts)
-    popular = top_popular(merged, options.top_candidates, exclude=doc["account"]["id"])
+    popular = most_followed(deps, analysis, groups, options.top_candidates, doc["account"]["id"])
     analyzed = sum(group["counted"] for group in groups)
     followers = deps.store.get(names.followers_done_doc(analysis)) or {}
     total = followers.get("followers_total")
@@ -75,13 +74,31 @@ def start_profiles(deps: Deps, analysis: str, provider: str, candidates: int) ->
         )
 
 
-def merge_parts(deps: Deps, analysis: str, parts: list[str]) -> Iterator[tuple[str, int]]:
-    """All parts merged into one sorted stream of (account, followers who follow it)."""
+def most_followed(
+    deps: Deps,
+    analysis: str,
+    groups: list[dict[str, Any]],
+    k: int,
+    target: str,
+    scratch: str | None = None,
+) -> list[Popular]:
+    """The k accounts most followed by the followers of `groups` (group records), the target
+    left out: their parts merged (intermediate runs under `scratch`, see merge_parts)."""
+    parts = [part for group in groups for part in group["parts"]]
+    return top_popular(merge_parts(deps, analysis, parts, scratch), k, exclude=target)
+
+
+def merge_parts(
+    deps: Deps, analysis: str, parts: list[str], scratch: str | None = None
+) -> Iterator[tuple[str, int]]:
+    """All parts merged into one sorted stream of (account, followers who follow it); the
+    intermediate runs go under `scratch` (the aggregate's own folder by default)."""
+    folder = scratch or names.merged_prefix(analysis)
     level = 0
     while len(parts) > FAN_IN:
         merged = []
         for start in range(0, len(parts), FAN_IN):
-            name = f"analyses/{analysis}/merged/l{level}-{start // FAN_IN:05d}.tsv.z"
+            name = f"{folder}/l{level}-{start // FAN_IN:05d}.tsv.z"
             runs = [
                 tally.read_run(deps.blobs.stream(part)) for part in parts[start : start + FAN_IN]
             ]

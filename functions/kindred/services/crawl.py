@@ -23,6 +23,7 @@ from kindred.core.cost import Meter
 from kindred.core.errors import KindredError
 from kindred.core.messages import Aggregate, PageFollowers, ReadFollows
 from kindred.core.pagination import PageState, advance, page_size
+from kindred.services import progressive
 from kindred.services.deps import Deps
 from kindred.services.failure import fail
 from kindred.services.handoff import send
@@ -204,6 +205,7 @@ def _end_group(
         },
     )
     maybe_aggregate(deps, message.analysis)  # made now or by a delivery whose answer was lost
+    progressive.group_ended(deps, message)  # an interim ranking, at a step of its schedule
 
 
 def maybe_aggregate(deps: Deps, analysis: str) -> bool:

@@ -4,6 +4,7 @@
                     │  └──> [followers record] ──> Aggregate   once every group is recorded
                     └──> ReadFollows ──> ReadFollows ...    a group: one chain per page of them
                               └──> [group record] ──> Aggregate
+                                        └──> RankInterim ──> [interim]   at a step of the schedule
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
     sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
 
@@ -37,6 +38,7 @@ from kindred.core.messages import (
     PageFollowers,
     PlanExport,
     Rank,
+    RankInterim,
     ReadFollows,
     ReadMedia,
     SendMail,
@@ -44,7 +46,7 @@ from kindred.core.messages import (
     WriteShard,
     from_dict,
 )
-from kindred.services import aggregate, collect, crawl, export, rank, send_mail
+from kindred.services import aggregate, collect, crawl, export, progressive, rank, send_mail
 from kindred.services.deps import Deps
 
 Step = Callable[[Deps, Any], None]
@@ -52,6 +54,7 @@ Step = Callable[[Deps, Any], None]
 STEPS: dict[type[Message], Step] = {
     PageFollowers: crawl.followers_step,
     ReadFollows: crawl.follows_step,
+    RankInterim: progressive.interim_step,
     Aggregate: aggregate.aggregate_step,
     FetchProfiles: rank.profiles_step,
     Rank: rank.rank_step,
@@ -67,7 +70,8 @@ STEPS: dict[type[Message], Step] = {
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
     PageFollowers: (PageFollowers, ReadFollows, Aggregate, SendMail),  # SendMail: it failed
-    ReadFollows: (ReadFollows, Aggregate),
+    ReadFollows: (ReadFollows, Aggregate, RankInterim),
+    RankInterim: (),
     Aggregate: (FetchProfiles, Rank),
     FetchProfiles: (FetchProfiles, Rank),
     Rank: (SendMail,),

@@ -15,7 +15,7 @@ from kindred.core.messages import FetchProfiles, Rank
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import Popular, rank_similar
 from kindred.core.timestamps import rfc3339
-from kindred.services import notices
+from kindred.services import notices, progressive
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -60,7 +60,7 @@ def rank_step(deps: Deps, message: Rank) -> None:
     popular = [Popular(pid, overlap) for pid, overlap in summary["popular"]]
     similar = rank_similar(popular, profiles, summary["followers_analyzed"], options.results)
     now = deps.clock.now()
-    cost = Meter.total([summary["cost"], message.cost])
+    cost = Meter.total([summary["cost"], message.cost, *progressive.costs(deps, analysis)])
     result = {
         "id": analysis,
         "account": doc["account"],

@@ -12,6 +12,7 @@ from kindred.core import names
 from kindred.core.errors import NotFound
 from kindred.core.progress import Observed, estimate
 from kindred.core.timestamps import rfc3339
+from kindred.services import progressive
 from kindred.services.deps import Deps
 
 RESULT_FIELDS = ("followers_analyzed", "coverage", "skipped", "similar", "popular", "cost")
@@ -81,6 +82,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             if stage == "failed"
             else progress.estimated_seconds_left,
         },
+        "interim": progressive.report(deps, analysis, doc, stage, in_scope, groups["groups"]),
         **{time: rfc3339(doc.get(time)) for time in TIMES},
         "sweeper_moves": doc.get("forced", 0),
         "error": doc.get("error"),

@@ -83,7 +83,52 @@ def _running(report: dict[str, Any]) -> str:
         ("submitted", clock(report.get("created_at"), "%H:%M:%S %Z")),
     )
     stage = STAGES.get(str(report.get("status")), f"Status: {report.get('status')}.")
-    return page.running(stage, progress.get("share"), facts)
+    return page.running(stage, progress.get("share"), facts) + _interim(report)
+
+
+def _interim(report: dict[str, Any]) -> str:
+    """The ranking so far (the status's `interim`), with what it rests on and how it moved."""
+    shown = as_dict(report.get("interim"))
+    rows = [as_dict(row) for row in as_list(shown.get("results"))]
+    if not rows:
+        return ""
+    moved = as_dict(shown.get("moved"))
+    since = (
+        f" Since the interim before, {percent(moved.get('changed'))} of these accounts are new."
+        if moved
+        else ""
+    )
+    note = (
+        f"<p class=note id=interim-note>Ranked over the {count(shown.get('followers'))} "
+        f"followers of the {count(shown.get('groups'))} groups finished so far "
+        f"({percent(shown.get('basis'))} of the audience), by <i>overlap share</i>: the share "
+        "of those followers who follow the account. The similarity score needs each "
+        "account's own follower count, which comes with the profiles at the end, so this "
+        f"order is the audience overlap alone, and names come at the end too.{since}</p>"
+    )
+    head = (
+        "<thead><tr><th class=n>#</th><th>account</th><th class=n>overlap</th>"
+        "<th class=n>share</th></tr></thead>"
+    )
+    body = "".join(
+        f"<tr><td class=n>{rank}</td><td>{_account_id(row.get('id'), report.get('provider'))}</td>"
+        f"<td class=n>{count(row.get('overlap'))}</td><td class=n>{_score(row.get('score'))}</td>"
+        "</tr>"
+        for rank, row in enumerate(rows, 1)
+    )
+    return (
+        f"<section id=interim><h2>So far</h2>{note}<div class=scroll>"
+        f"<table id=interim-table>{head}<tbody>{body}</tbody></table></div></section>"
+    )
+
+
+def _account_id(account: Any, provider: Any) -> str:
+    """An account known by its id only (a DID), linked where the upstream has profile pages."""
+    shown = f"<code>{text(account)}</code>"
+    url = PROFILE_URLS.get(str(provider))
+    if url is None or not account:
+        return shown
+    return f"<a href='{escape(url.format(handle=quote(str(account), safe=':')))}'>{shown}</a>"
 
 
 def _failed(report: dict[str, Any]) -> str:
