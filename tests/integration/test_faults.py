@@ -51,7 +51,10 @@ def test_duplicated_deliveries_repeat_almost_no_upstream_call(duplicating_stack)
     assert spent <= 1.02 * minimum
 
 
-@pytest.mark.parametrize("case", ["largest, capped", "mid-size", "follows itself"])
+# Not "mid-size" (a minute and a half of the suite): the largest account's whole crawl under
+# the same faults is figure 1 of `make bench`, and mid-size's fault-free answer is checked in
+# test_analysis_exact.
+@pytest.mark.parametrize("case", ["largest, capped", "follows itself"])
 def test_faults_and_duplicates_change_nothing_in_the_result(faulty_stack, case):
     account, options = CASES[case]
     options = {**DEFAULTS, **options}

@@ -42,7 +42,7 @@ def hostile_stack(tmp_path_factory):
         )
         stack.up(options)
         try:
-            yield speed_up(read_env_file(home)), upstream, home
+            yield speed_up(read_env_file(home), quick_retries=True), upstream, home
         finally:
             stack.down(home)
             for case, (seconds, mb) in FIGURES.items():
