@@ -2,8 +2,9 @@
 
     submit ──> PageFollowers ──> PageFollowers ...          one task per page of followers
                     │  └──> [followers record] ──> Aggregate   once every group is recorded
+                    ├──> LookupFollows ─┐                   with max_age: stored follows first
                     └──> ReadFollows ──> ReadFollows ...    a group: one chain per page of them
-                              └──> [group record] ──> Aggregate
+                              └──> [group record] ──> Aggregate  (a lookup serving all: at once)
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
     sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
 
@@ -29,6 +30,7 @@ from kindred.core.messages import (
     FetchBlob,
     FetchProfiles,
     FinishExport,
+    LookupFollows,
     Message,
     PageFollowers,
     PlanExport,
@@ -46,6 +48,7 @@ Step = Callable[[Deps, Any], None]
 
 STEPS: dict[type[Message], Step] = {
     PageFollowers: crawl.followers_step,
+    LookupFollows: crawl.lookup_step,
     ReadFollows: crawl.follows_step,
     Aggregate: aggregate.aggregate_step,
     FetchProfiles: rank.profiles_step,
@@ -60,7 +63,8 @@ STEPS: dict[type[Message], Step] = {
 }
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
-    PageFollowers: (PageFollowers, ReadFollows, Aggregate),
+    PageFollowers: (PageFollowers, LookupFollows, ReadFollows, Aggregate),
+    LookupFollows: (ReadFollows, Aggregate),
     ReadFollows: (ReadFollows, Aggregate),
     Aggregate: (FetchProfiles, Rank),
     FetchProfiles: (FetchProfiles, Rank),
