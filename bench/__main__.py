@@ -31,6 +31,7 @@ from bench import (
     media_serving,
     plot,
     report,
+    reuse,
 )
 from bench.figures import Figure, Part, read_parts, write_parts
 
@@ -55,6 +56,7 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "collection": ("collection (figures 8-12)", collection.run),
     "media": ("media serving (figure 13)", media_serving.run),
     "export": ("export (figures 14-15)", export.run),
+    "reuse": ("follows reuse (figures 16-18)", reuse.run),
 }
 
 
