@@ -91,7 +91,7 @@ def calls_figure(graph: Graph, again: Run, alone: Run, earlier: list[Run]) -> Fi
     same = all(again.analysis.result[key] == alone.analysis.result[key] for key in ANSWER)
     after = " and ".join(f"u{run.account}" for run in earlier)
     return Figure(
-        f"reuse: upstream calls, u{again.account} after u{after}; "
+        f"reuse: upstream calls, u{again.account} after {after}; "
         f"identical: {'yes' if same else 'NO'}",
         again.calls,
         "calls",
