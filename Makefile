@@ -1,11 +1,12 @@
 # kindred: the two commands a new user needs are `make demo` and `make test`; each does its
-# own set-up (.venv with the Python packages, the pinned npm Firestore emulator).
+# own set-up (.venv with the Python packages, the pinned npm Firestore emulator and maildev).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 NODE_INSTALLED := infra/firestore-emulator/node_modules/.installed
+MAILDEV_INSTALLED := infra/maildev/node_modules/.installed
 # The results page's browser test drives Debian's Chromium (Playwright cannot fetch its own).
 BROWSER_INSTALLED := /usr/bin/chromium
 # webdataset opens http(s) shard URLs by running `curl` (the streaming tests read them so).
@@ -15,7 +16,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 .PHONY: setup demo test test-unit test-functions test-integration test-e2e lint format up down ps \
 	bench bench-quick clean
 
-setup: $(INSTALLED) $(NODE_INSTALLED)
+setup: $(INSTALLED) $(NODE_INSTALLED) $(MAILDEV_INSTALLED)
 
 $(INSTALLED): pyproject.toml functions/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,11 @@ $(BENCH_INSTALLED): $(INSTALLED)
 
 $(NODE_INSTALLED): infra/firestore-emulator/package.json infra/firestore-emulator/package-lock.json
 	cd infra/firestore-emulator && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The local stack's mail server (npm maildev, pinned by its lock file).
+$(MAILDEV_INSTALLED): infra/maildev/package.json infra/maildev/package-lock.json
+	cd infra/maildev && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(BROWSER_INSTALLED):
@@ -100,4 +106,4 @@ ps: setup
 
 clean:
 	-test -x $(BIN)/kindred && $(BIN)/kindred down
-	rm -rf $(VENV) .kindred infra/firestore-emulator/node_modules
+	rm -rf $(VENV) .kindred infra/firestore-emulator/node_modules infra/maildev/node_modules

@@ -30,6 +30,7 @@ from bench import (
     export,
     media_serving,
     plot,
+    pull,
     report,
     reuse,
 )
@@ -56,7 +57,8 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "collection": ("collection (figures 8-12)", collection.run),
     "media": ("media serving (figure 13)", media_serving.run),
     "export": ("export (figures 14-15)", export.run),
-    "reuse": ("follows reuse (figures 16-18)", reuse.run),
+    "pull": ("pull (figures 16-17)", pull.run),
+    "reuse": ("follows reuse (figures 18-20)", reuse.run),
 }
 
 
@@ -95,6 +97,12 @@ def _chosen(only: str | None) -> list[str]:
     return [name for name in PARTS if name in names]
 
 
+def _keep(parts: dict[str, Part]) -> None:
+    in_order = {name: parts[name] for name in PARTS if name in parts}
+    write_parts(RESULTS, in_order)
+    report.update_readme(HERE / "README.md", in_order)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes: about 5 minutes")
@@ -109,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         command = f"python -m bench{' --quick' if args.quick else ''} --only {','.join(chosen)}"
     began = time.perf_counter()
-    kept = read_parts(RESULTS) if args.only else {}
+    kept = read_parts(RESULTS)  # each part measured replaces its own figures, as it ends
     measured: dict[str, Part] = {}
     for name in chosen:
         label, run = PARTS[name]
@@ -124,10 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             machine=machine(),
             figures=figures,
         )
-    parts = {**kept, **measured}
-    parts = {name: parts[name] for name in PARTS if name in parts}
-    write_parts(RESULTS, parts)
-    report.update_readme(HERE / "README.md", parts)
+        _keep({**kept, **measured})  # at once: a later part that fails loses no figure
     fresh = [figure for name in chosen for figure in measured[name].figures]
     print(report.table(fresh))
     print(

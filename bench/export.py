@@ -14,15 +14,17 @@ each 8 MiB chunk, so the emulator, not the function, paces the large shards.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from bench.collection import pick_accounts
 from bench.figures import Figure
 from bench.report import module_main
-from bench.stack import _group_hwm, running_stack
+from bench.stack import BenchStack, _group_hwm, running_stack
 from kindred_infra import stack
 from kindred_infra.stack import state
 
@@ -67,18 +69,37 @@ def copy_baseline(bucket: Any, names: list[str]) -> tuple[float, int]:
     return time.perf_counter() - began, moved
 
 
+@contextlib.contextmanager
+def media_stack(sizes: Sizes) -> Iterator[BenchStack]:
+    """A fresh stack with the graph server's media at `sizes.image_bytes`, no upstream limit."""
+    with running_stack(media=True, rate_limit="0", image_bytes=sizes.image_bytes) as bench:
+        yield bench
+
+
+def collect(bench: BenchStack, sizes: Sizes) -> str:
+    """A finished collection of `sizes.accounts` accounts at `sizes.cap` images each; its id."""
+    api = bench.api()
+    accounts = pick_accounts(sizes.accounts, sizes.cap)
+    submitted = api.submit_collection(accounts, "local", {"max_per_account": sizes.cap})
+    api.wait_collection(submitted["id"], lambda _: None, every=0.5, timeout=3600)
+    return str(submitted["id"])
+
+
+def export(bench: BenchStack, collection: str, shard_bytes: int) -> tuple[dict[str, Any], float]:
+    """(the manifest, seconds from submission to done) of an export of the collection."""
+    api = bench.api()
+    began = time.perf_counter()
+    made = api.submit_export(collection, {"shard_bytes": shard_bytes})
+    manifest = api.wait_export(made["id"], lambda _: None, every=0.5, timeout=3600)
+    return manifest, time.perf_counter() - began
+
+
 def run(quick: bool) -> list[Figure]:
     sizes = QUICK if quick else FULL
-    accounts = pick_accounts(sizes.accounts, sizes.cap)
-    with running_stack(media=True, rate_limit="0", image_bytes=sizes.image_bytes) as bench:
-        api = bench.api()
-        submitted = api.submit_collection(accounts, "local", {"max_per_account": sizes.cap})
-        api.wait_collection(submitted["id"], lambda _: None, every=0.5, timeout=3600)
+    with media_stack(sizes) as bench:
+        collection = collect(bench, sizes)
         stack.restart(bench.home, "function:tasks")  # its peak from here on is the export's
-        began = time.perf_counter()
-        made = api.submit_export(submitted["id"], {"shard_bytes": sizes.shard_bytes})
-        manifest = api.wait_export(made["id"], lambda _: None, every=0.5, timeout=3600)
-        seconds = time.perf_counter() - began
+        manifest, seconds = export(bench, collection, sizes.shard_bytes)
         peak = max(_group_hwm(_tasks_pgid(bench.home)), default=0.0) / 1024
         media = [b.name for b in bucket(bench.env).list_blobs(prefix="media/")]
         copy_seconds, copied = copy_baseline(bucket(bench.env), media)

@@ -17,8 +17,10 @@ from kindred.adapters.clients import firestore_client, storage_client, tasks_cli
 from kindred.adapters.cloud_tasks import CloudTaskQueue
 from kindred.adapters.firestore_store import FirestoreJobStore
 from kindred.adapters.gcs_blobs import GcsBlobStore
+from kindred.adapters.smtp_mail import SmtpMailer
 from kindred.config import Settings
 from kindred.core.cost import Meter
+from kindred.core.mail import sender_domain
 from kindred.core.rate_window import RateWindow
 from kindred.services.deps import Deps
 
@@ -76,4 +78,14 @@ def deps(config: Settings | None = None) -> Deps:
         meter=meter,
         resolve=webhook.resolve,
         notify=webhook.notify,
+        mailer=mailer(config, meter),
     )
+
+
+def mailer(config: Settings, meter: Meter) -> SmtpMailer | None:
+    """The SMTP server of the settings (it connects only to send), or None when none is set."""
+    if not config.smtp_host:
+        return None
+    helo = sender_domain(config.mail_from, "localhost")
+    return SmtpMailer(config.smtp_host, config.smtp_port, config.smtp_security, config.smtp_user,
+                      config.smtp_password, config.smtp_timeout, meter, helo)  # fmt: skip

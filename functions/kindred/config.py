@@ -45,6 +45,25 @@ class Settings:
     # getBlob's hosts (the PDS: 3,000 requests per 5 minutes per address): their own queues.
     local_blobs_rate: float = 9.0
     bluesky_blobs_rate: float = 9.0
+    # E-mail (`notify_email`): the SMTP server the result link is sent through; none set, no
+    # e-mail is accepted. security: `starttls` (upgrade a plain connection, usually port 587),
+    # `tls` (TLS from the start, usually 465) or `none` (the local stack's mail server only).
+    # The password is a Secret Manager secret in the cloud (`kindred deploy --smtp-user`).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0  # seconds for the whole conversation, under the queue's backoff
+    mail_from: str = "kindred <kindred@localhost>"
+    mail_daily_cap: int = 100  # messages a client (an API key) may be sent a UTC day
+
+    def __post_init__(self) -> None:
+        if self.smtp_security not in SMTP_SECURITY:
+            raise ValueError(
+                f"KINDRED_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, "
+                f"not {self.smtp_security!r}"
+            )
 
     def provider_url(self, provider: str) -> str:
         return {"local": self.graph_url, "bluesky": self.bluesky_url}[provider]
@@ -65,6 +84,11 @@ class Settings:
     def export_queue(self) -> str:
         """Export steps: no upstream call, but each moves up to a shard of bytes."""
         return "export"
+
+    @property
+    def mail_queue(self) -> str:
+        """Sending a job's e-mail: its own queue, so an SMTP outage delays nothing else."""
+        return "mail"
 
     def blob_upstream(self, provider: str) -> str:
         """The budget getBlob spends for a provider: its queue is `upstream_queue` of this."""
@@ -120,7 +144,16 @@ ENV: dict[str, str] = {
     "bluesky_rate": "KINDRED_BLUESKY_RATE",
     "local_blobs_rate": "KINDRED_LOCAL_BLOBS_RATE",
     "bluesky_blobs_rate": "KINDRED_BLUESKY_BLOBS_RATE",
+    "smtp_host": "KINDRED_SMTP_HOST",
+    "smtp_port": "KINDRED_SMTP_PORT",
+    "smtp_security": "KINDRED_SMTP_SECURITY",
+    "smtp_user": "KINDRED_SMTP_USER",
+    "smtp_password": "KINDRED_SMTP_PASSWORD",
+    "smtp_timeout": "KINDRED_SMTP_TIMEOUT",
+    "mail_from": "KINDRED_MAIL_FROM",
+    "mail_daily_cap": "KINDRED_MAIL_DAILY_CAP",
 }
+SMTP_SECURITY = ("starttls", "tls", "none")
 API_KEY_ALIAS = "KINDRED_API_KEY"  # one key, as `kindred up` exports it for the CLI too
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping, Sequence
+from email.message import EmailMessage
 from typing import IO, Any, Protocol
 
 from kindred.core.accounts import Account, AccountProfile, Page
@@ -22,6 +23,7 @@ __all__ = [
     "Clock",
     "GraphSource",
     "JobStore",
+    "Mailer",
     "MediaSource",
     "Page",
     "TaskQueue",
@@ -147,4 +149,16 @@ class BlobStore(Protocol):
 class Clock(Protocol):
     def now(self) -> float:
         """Seconds since the epoch."""
+        ...
+
+
+class Mailer(Protocol):
+    """An SMTP server that relays kindred's messages."""
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand the message over (its To header is the recipient).
+
+        Raises RetryLater when the server cannot be reached, times out or answers 4xx, and
+        FailedForGood (`recipient_refused`, `smtp_refused`) when it refuses for good (5xx).
+        """
         ...

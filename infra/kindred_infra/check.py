@@ -2,7 +2,7 @@
 
 Firestore: write, read and delete a document. Cloud Storage: upload, download, delete.
 Cloud Tasks: a task on a throwaway queue that the emulator dispatches to the API function.
-Graph server: a profile. API: its health route.
+Graph server: a profile. API: its health route. Mail: an SMTP round trip that sends nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from google.protobuf import duration_pb2
 
 from kindred.adapters.clients import firestore_client, storage_client, tasks_client
 from kindred.config import Settings
+from kindred.core.cost import Meter
 
 DEFAULT_ACCOUNT = "u115485051.ego-twitter.test"
 
@@ -38,6 +39,7 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         "tasks": _tasks,
         "graph": _graph,
         "api": _api,
+        "mail": _mail,
     }
     return [_timed(name, check, settings) for name, check in checks.items()]
 
@@ -117,3 +119,12 @@ def _api(settings: Settings) -> str:
 def _get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.loads(response.read())
+
+
+def _mail(settings: Settings) -> str:
+    from kindred.bootstrap import mailer as configured_mailer
+
+    mailer = configured_mailer(settings, Meter())
+    if mailer is None:
+        return "no SMTP server configured (KINDRED_SMTP_HOST): e-mail is off"
+    return mailer.check()

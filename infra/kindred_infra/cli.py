@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kindred.config import Settings
+from kindred.config import SMTP_SECURITY, Settings
 from kindred.core import shards as shard_limits
 from kindred.core.media import CollectOptions
 from kindred.core.options import BOUNDS, AnalysisOptions
@@ -20,6 +20,7 @@ from kindred_infra import paths, stack
 from kindred_infra.invocation import kindred_command
 from kindred_infra.process import ServiceFailed
 from kindred_infra.stack.control import env_file, read_env_file
+from kindred_infra.stack.plan import mail_url
 from kindred_infra.table import aligned
 
 if TYPE_CHECKING:
@@ -128,6 +129,9 @@ def up(
     for line in aligned([(part.name, part.endpoint, f"pid {part.pid}") for part in record.parts]):
         click.echo(line)
     click.echo(f"up in {record.startup_seconds:.1f} s; logs in {options.logs}")
+    click.echo(
+        f"mail: {mail_url(options)} (what the functions send: `--email` on analyze, collect)"
+    )
     click.echo(f"endpoints: source {env_file(options.home)}")
 
 
@@ -234,6 +238,27 @@ def _api(home: str | None, api_url: str | None, start: str | None = None) -> Kin
     return api
 
 
+def _email(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--email checked as the API checks notify_email, before anything is sent."""
+    from kindred.core.errors import InvalidInput
+    from kindred.core.mail import parse_address
+
+    if value is None:
+        return None
+    try:
+        return parse_address(value, "--email")
+    except InvalidInput as error:
+        raise click.BadParameter(str(error).removeprefix("--email ")) from None
+
+
+email_option = click.option(
+    "--email",
+    metavar="ADDRESS",
+    callback=_email,
+    help="Send ADDRESS one message when it ends, done or failed: the result link, the target, "
+    "the coverage and the cost.",
+)
+
 DEMO_ACCOUNT = "u115485051.ego-twitter.test"  # the bundled graph's most-followed account
 DEMO_MAX_FOLLOWERS = 1000  # keeps the demo near a minute at the local queue's 20 calls/s
 
@@ -271,11 +296,13 @@ def _bounded(option: str, help_text: str) -> Callable[[F], F]:
     "(7d, 12h, 90m, 600s or 600; 0 reads every follower upstream and stores nothing; at most "
     f"{BOUNDS['max_age'][1] // 86_400}d) [default: {AnalysisOptions().max_age // 86_400}d].",
 )
+@email_option
 @click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
-def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: bool,
-            api_url: str | None, max_age: str | None, **options: int | None) -> None:  # fmt: skip
+def analyze(account: str, home: str | None, provider: str, email: str | None, wait: bool,
+            as_json: bool, api_url: str | None, max_age: str | None,
+            **options: int | None) -> None:  # fmt: skip
     """Find the accounts most like ACCOUNT (a handle or a DID)."""
     import json
 
@@ -297,13 +324,14 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
         raise click.ClickException(f"no stack is running here: `{kindred_command()} up` starts one")
     err = Console(stderr=True)
     try:
-        submitted = api.submit(account, provider, chosen)
+        submitted = api.submit(account, provider, chosen, email)
         if not wait:
             click.echo(json.dumps(submitted, indent=2))
             return
         err.print(
             f"analysis {submitted['id']} of {account}"
             + (" (an earlier one, reused)" if submitted["existing"] else "")
+            + (f"; a message goes to {email} when it ends" if email else "")
         )
         with render.progress_bar(err) as show:
             result = api.wait(submitted["id"], show)
@@ -386,12 +414,13 @@ def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
     default=None,
     help="Whether the accounts' replies count as their posts [default: they do].",
 )
+@email_option
 @click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
 def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
             from_analysis: str | None, top: int | None, max_per_account: int | None,
-            provider: str, replies: bool | None, wait: bool, as_json: bool,
+            provider: str, replies: bool | None, email: str | None, wait: bool, as_json: bool,
             api_url: str | None) -> None:  # fmt: skip
     """Store the images of each ACCOUNT (handles or DIDs) in the stack's bucket, once each."""
     import json
@@ -416,16 +445,19 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
         raise click.ClickException(
             f"no stack is running here: `{kindred_command()} up --media` starts one"
         )
+    if provider == "local":
+        _refuse_a_local_stack_without_media(home, api)
     err = Console(stderr=True)
     try:
-        submitted = api.submit_collection(chosen, provider, options, from_analysis, top)
+        submitted = api.submit_collection(chosen, provider, options, from_analysis, top, email)
         if not wait:
             click.echo(json.dumps(submitted, indent=2))
             return
         many = f"{len(chosen):,} accounts" if len(chosen) > 1 else "1 account"
         if from_analysis is not None:
             many = f"the accounts most like analysis {from_analysis}'s target"
-        err.print(f"collection {submitted['id']} of {many}")
+        err.print(f"collection {submitted['id']} of {many}"
+                  + (f"; a message goes to {email} when it ends" if email else ""))  # fmt: skip
         with render.collection_progress(err) as show:
             result = api.wait_collection(submitted["id"], show)
     except ApiError as error:
@@ -439,6 +471,23 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
     if where:
         click.echo(f"files: {where}{{did}}/{{cid}}.{{ext}}, beside {{cid}}.json")
     click.echo(f"status: {submitted['status_url']}")
+
+
+def _refuse_a_local_stack_without_media(home: str | None, api: KindredApi) -> None:
+    """The local stack's graph server started without --media serves no posts or images: every
+    account of a collection would fail as `rejected`, so say how to start one that does."""
+    from kindred_infra.stack import state
+
+    where = _home(home)
+    record = state.load(where)
+    if record is None or api.base_url != read_env_file(where).get("KINDRED_API_URL"):
+        return  # not this clone's stack: its API answers for itself
+    if not record.serves_media():
+        me = kindred_command()
+        raise click.ClickException(
+            "the local stack runs without --media: its graph server serves no posts or "
+            f"images to collect; `{me} down` then `{me} up --media` starts one that does"
+        )
 
 
 SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kKmMgGtT]i?)?[bB]?")
@@ -622,9 +671,18 @@ def demo(ctx: click.Context, home: str | None) -> None:
 @click.option("--region", default="us-central1", show_default=True, help="Functions and queues.")
 @click.option("--bucket", help="Cloud Storage bucket [default: PROJECT-kindred].")
 @click.option("--service-account", help="Runtime identity [default: kindred@PROJECT.iam...].")
+@click.option("--smtp-host", help="The SMTP server e-mail goes through [default: none, no e-mail].")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), help="[default: 587]")
+@click.option("--smtp-security", type=click.Choice(SMTP_SECURITY), help="[default: starttls]")
+@click.option(
+    "--smtp-user",
+    help="Log in as USER; the password is the Secret Manager secret "
+    "kindred-smtp-password (the tasks function reads it).",
+)
+@click.option("--mail-from", help="The From of kindred's messages, e.g. 'kindred <k@example.org>'.")
 @click.option("--dry-run", is_flag=True, help="Print every gcloud command instead of running it.")
 def deploy(project: str, region: str, bucket: str | None, service_account: str | None,
-           dry_run: bool) -> None:  # fmt: skip
+           dry_run: bool, **mail: Any) -> None:  # fmt: skip
     """Deploy to Google Cloud with gcloud: bucket, queues from queue.yaml, functions, crons."""
     from kindred_infra import deploy as deployment
 
@@ -633,6 +691,7 @@ def deploy(project: str, region: str, bucket: str | None, service_account: str |
         region=region,
         bucket=bucket or f"{project}-kindred",
         service_account=service_account or f"kindred@{project}.iam.gserviceaccount.com",
+        mail=deployment.MailTarget(**mail),
     )
     plan = deployment.commands(target, deployment.load_queues())
     if dry_run:

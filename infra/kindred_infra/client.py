@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import tenacity
 
 
 class ApiError(RuntimeError):
     """The API refused a request or could not be reached; the message says what to do."""
+
+
+class ApiUnreachable(ApiError):
+    """No answer came (refused, reset, timed out): a read may be tried again."""
+
+
+# A poll outlives a busy or restarting API (a 30 s timeout under load, a stack restart): a job
+# runs on in the cloud whether or not its watcher hears from it, so one lost read is no reason
+# for `--wait` to give up on it.
+def patience() -> tenacity.Retrying:
+    """Six tries of a status read, 1, 2, 4, 8 and 16 s apart."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(ApiUnreachable),
+        stop=tenacity.stop_after_attempt(6),
+        wait=tenacity.wait_exponential(multiplier=1, max=20),
+        reraise=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -19,9 +37,15 @@ class KindredApi:
     base_url: str
     api_key: str = ""
     timeout: float = 30.0
+    patience: Callable[[], tenacity.Retrying] = field(default=patience, repr=False)
 
-    def submit(self, account: str, provider: str, options: dict[str, int]) -> dict[str, Any]:
-        body = {"account": account, "provider": provider, "options": options}
+    def submit(
+        self, account: str, provider: str, options: dict[str, int], email: str | None = None
+    ) -> dict[str, Any]:
+        """An analysis; with `email`, its one message when it ends goes there."""
+        body: dict[str, Any] = {"account": account, "provider": provider, "options": options}
+        if email is not None:
+            body["notify_email"] = email
         return self._call("POST", "/analyses", json=body)
 
     def status(self, analysis: str) -> dict[str, Any]:
@@ -37,13 +61,17 @@ class KindredApi:
         options: dict[str, int | bool],
         from_analysis: str | None = None,
         top: int | None = None,
+        email: str | None = None,
     ) -> dict[str, Any]:
-        """The accounts named, or (`from_analysis`) the `top` most similar of an analysis."""
+        """The accounts named, or (`from_analysis`) the `top` most similar of an analysis;
+        with `email`, its one message when it ends goes there."""
         body: dict[str, Any] = {"accounts": accounts, "provider": provider, "options": options}
         if from_analysis is not None:
             body = {"from_analysis": from_analysis, "options": options}
             if top is not None:
                 body["top"] = top
+        if email is not None:
+            body["notify_email"] = email
         return self._call("POST", "/collections", json=body)
 
     def collection(self, collection: str) -> dict[str, Any]:
@@ -109,7 +137,7 @@ class KindredApi:
         """Read the job's status until done (then `finish` of it) or failed (an ApiError)."""
         began = time.monotonic()
         while True:
-            report = read(job)
+            report = self.patience()(read, job)
             on_status(report)
             if report["status"] == "done":
                 return finish(report)
@@ -131,7 +159,7 @@ class KindredApi:
                 method, url, timeout=self.timeout, headers=headers, **kwargs
             )
         except requests.RequestException as error:
-            raise ApiError(
+            raise ApiUnreachable(
                 f"cannot reach the kindred API at {self.base_url} ({type(error).__name__}); "
                 "is the stack up? (`kindred up`)"
             ) from error

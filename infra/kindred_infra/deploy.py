@@ -6,6 +6,7 @@ real run executes and a test can check it against queue.yaml and the function ca
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import subprocess
 from collections.abc import Sequence
@@ -23,6 +24,22 @@ API_KEYS_SECRET = "kindred-api-keys"  # Secret Manager: the comma-separated keys
 # Secret Manager: the key every function signs the task bodies it enqueues with, and the tasks
 # function checks them with (decision 0005); all four enqueue, so all four hold it.
 TASKS_BODY_KEY_SECRET = "kindred-tasks-body-key"
+# Secret Manager: the SMTP password (with --smtp-user), read by the tasks function, which sends
+# the e-mail, as KINDRED_SMTP_PASSWORD. Create it once:
+#   printf %s "$PASSWORD" | gcloud secrets create kindred-smtp-password --data-file=-
+# and let the service account read it (roles/secretmanager.secretAccessor).
+SMTP_PASSWORD_SECRET = "kindred-smtp-password"
+
+
+@dataclass(frozen=True)
+class MailTarget:
+    """The SMTP server of a deployment; no host: it accepts no notify_email."""
+
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_security: str | None = None
+    smtp_user: str | None = None
+    mail_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,7 @@ class Target:
     region: str
     bucket: str
     service_account: str  # the identity the functions run as and Cloud Tasks signs tokens for
+    mail: MailTarget = MailTarget()
 
     def function_url(self, name: str) -> str:
         return f"https://{self.region}-{self.project}.cloudfunctions.net/{name}"
@@ -46,6 +64,7 @@ class Target:
             api_url=self.function_url("api"),
             service_account=self.service_account,
             bluesky_rate=rates.get(SETTINGS.upstream_queue("bluesky")),
+            **dataclasses.asdict(self.mail),
         )
 
 
@@ -116,6 +135,8 @@ def _function(target: Target, function: Function, env: str) -> Command:
         [f"{config.ENV['api_keys']}={API_KEYS_SECRET}:latest"] if function.trigger == "http" else []
     )
     secrets.append(f"{config.ENV['tasks_body_key']}={TASKS_BODY_KEY_SECRET}:latest")
+    if target.mail.smtp_user and function.name == "tasks":  # the mail step runs there, alone
+        secrets.append(f"{config.ENV['smtp_password']}={SMTP_PASSWORD_SECRET}:latest")
     return Command(("gcloud", "functions", "deploy", function.name, "--gen2",
                     f"--project={target.project}", f"--region={target.region}",
                     f"--runtime={RUNTIME}", f"--source={paths.FUNCTIONS_SOURCE}",

@@ -13,6 +13,7 @@ FUNCTIONS_SOURCE = REPO / "functions"
 FIRESTORE_EMULATOR_DIR = REPO / "infra" / "firestore-emulator"
 # The bucket's lifecycle rules: stored follows lists (kindred.core.reuse) deleted at 30 days.
 BUCKET_LIFECYCLE = REPO / "infra" / "bucket-lifecycle.json"
+MAILDEV_DIR = REPO / "infra" / "maildev"  # the local stack's mail server (npm maildev, pinned)
 
 
 def stack_home() -> Path:

@@ -94,3 +94,12 @@ def test_from_an_analysis_it_collects_the_accounts_the_analysis_found(media_stac
     assert result["status"] == "done"
     both = collect(media_stack, BUSY, "--from-analysis", analysis["id"])
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_a_local_stack_without_media_is_refused_with_the_command_that_starts_one(local_stack):
+    """Its graph server serves no posts: every account would fail as `rejected`."""
+    refused = kindred_against(local_stack, "collect", BUSY, "--wait",
+                              extra_env={"KINDRED_HOME": local_stack["KINDRED_HOME"]})  # fmt: skip
+    assert refused.returncode == 1, refused.stdout
+    assert "the local stack runs without --media" in refused.stderr
+    assert "down` then `" in refused.stderr and " up --media` starts one" in refused.stderr

@@ -34,6 +34,9 @@ def user_env(tmp_path) -> dict[str, str]:
         "KINDRED_TASKS_PORT": str(ports.tasks),
         "KINDRED_GRAPH_PORT": str(ports.graph),
         "KINDRED_FUNCTIONS_PORT": str(ports.functions),
+        "KINDRED_TASKS_CERTS_PORT": str(ports.tasks_certs),
+        "KINDRED_MAIL_PORT": str(ports.mail),
+        "KINDRED_MAIL_WEB_PORT": str(ports.mail_web),
     }
 
 
@@ -47,6 +50,7 @@ def test_up_ps_check_up_again_down(user_env):
     try:
         assert started.returncode == 0, started.stderr + started.stdout
         assert "up in" in started.stdout
+        assert f"mail: http://127.0.0.1:{user_env['KINDRED_MAIL_WEB_PORT']}" in started.stdout
         env_text = (home / "stack.env").read_text()
         for name in (
             "FIRESTORE_EMULATOR_HOST",
@@ -54,6 +58,8 @@ def test_up_ps_check_up_again_down(user_env):
             "CLOUD_TASKS_EMULATOR_HOST",
             "KINDRED_GRAPH_URL",
             "KINDRED_API_URL",
+            "KINDRED_MAIL_URL",
+            "KINDRED_SMTP_HOST",
         ):
             assert f"export {name}=" in env_text
         pids = recorded_pids(home)
@@ -63,7 +69,7 @@ def test_up_ps_check_up_again_down(user_env):
 
         check = kindred("check", env=user_env)
         assert check.returncode == 0, check.stdout + check.stderr
-        assert check.stdout.count("ok ") == 5
+        assert check.stdout.count("ok ") == 6  # mail: an SMTP round trip
 
         again = kindred("up", env=user_env)
         assert again.returncode == 0 and "already runs" in again.stdout

@@ -30,8 +30,10 @@ def lone_copy(into: Path) -> Path:
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / name)
     # The npm emulator's packages, as `npm ci` would lay them (saves a download per run).
-    modules = paths.FIRESTORE_EMULATOR_DIR / "node_modules"
-    shutil.copytree(modules, repo / "infra/firestore-emulator/node_modules", symlinks=True)
+    for folder in (paths.FIRESTORE_EMULATOR_DIR, paths.MAILDEV_DIR):
+        modules = folder / "node_modules"
+        into = repo / folder.relative_to(paths.REPO) / "node_modules"
+        shutil.copytree(modules, into, symlinks=True)
     return repo
 
 
@@ -49,6 +51,9 @@ def test_a_lone_copy_starts_its_stack_and_serves_its_bundled_graph(tmp_path):
         "KINDRED_TASKS_PORT": str(ports.tasks),
         "KINDRED_GRAPH_PORT": str(ports.graph),
         "KINDRED_FUNCTIONS_PORT": str(ports.functions),
+        "KINDRED_TASKS_CERTS_PORT": str(ports.tasks_certs),
+        "KINDRED_MAIL_PORT": str(ports.mail),
+        "KINDRED_MAIL_WEB_PORT": str(ports.mail_web),
     }
     cli = [sys.executable, "-c", "from kindred_infra.cli import main; main()"]
 

@@ -33,7 +33,9 @@ def _literal(host: str) -> list[str]:
 def fake_world(monkeypatch):
     world = World([(n, n % 3 + 1) for n in range(1, 12)])
     world.settings = world.settings.__class__(
-        api_keys=(os.environ["KINDRED_API_KEYS"],), max_running_per_client=10**6
+        api_keys=(os.environ["KINDRED_API_KEYS"],),
+        max_running_per_client=10**6,
+        smtp_host="mail.example.org",  # notify_email is accepted (the mail is never sent here)
     )
 
     def deps():

@@ -17,6 +17,7 @@ from support.api import call
 from support.collection import collect
 from support.export import (
     SMALL,
+    assert_the_collection,
     check_shards,
     export,
     export_done,
@@ -55,11 +56,8 @@ def test_the_shards_are_the_collections_files_and_sidecars_byte_for_byte(
     want = stored_samples(media_stack, collected)
     assert len(shards) >= 3 and first["totals"]["samples"] == len(want) == 16
     samples = read_samples([shard["url"] for shard in first["shardlist"]])
-    assert {key.rsplit("_", 1)[1] for key in samples} == set(want)
+    assert_the_collection(samples, want)
     for key, sample in samples.items():
-        data, sidecar, ext = want[key.rsplit("_", 1)[1]]
-        assert "." not in key and set(sample) == {ext, "json"}
-        assert sample[ext] == data and sample["json"] == sidecar
         handle = sidecar_of(sample)["author"]["handle"]
         assert key.startswith(handle.replace(".", "_") + "_")
     for data in shards.values():

@@ -32,6 +32,7 @@ def test_every_part_answers_a_round_trip(local_stack, monkeypatch):
         ("tasks", True),
         ("graph", True),
         ("api", True),
+        ("mail", True),
     ], [r.detail for r in results]
 
 

@@ -15,6 +15,8 @@ from support.cli import kindred_against
 from support.proxy import counting_proxy
 from support.shards import Export, samples, upload
 
+from kindred.core.shards import IMAGE_FIELD
+
 
 @pytest.fixture(scope="module")
 def export(local_stack: dict[str, str]) -> Export:
@@ -31,7 +33,7 @@ def expected(export: Export) -> list[tuple[str, bytes, bytes]]:
 def read(urls: list[str]) -> list[tuple[str, bytes, bytes]]:
     """Every sample the WebDataset reader gives for these shards, in order."""
     return [
-        (sample["__key__"], sample["jpg"], sample["json"])
+        (sample["__key__"], sample[IMAGE_FIELD], sample["json"])
         for sample in webdataset.WebDataset(urls, shardshuffle=False, empty_check=True)
     ]
 
@@ -67,6 +69,6 @@ def test_the_pulled_folder_reads_back_as_the_samples(local_stack, export, tmp_pa
     files = [str(folder / name) for name in names]
     loaded = datasets.load_dataset(
         "webdataset", data_files={"train": files}, split="train", cache_dir=str(tmp_path / "hf")
-    ).cast_column("jpg", datasets.Image(decode=False))  # the original bytes, not a decoded image
-    rows = [(row["__key__"], row["jpg"]["bytes"], row["json"]) for row in loaded]
+    ).cast_column(IMAGE_FIELD, datasets.Image(decode=False))  # the original bytes, undecoded
+    rows = [(row["__key__"], row[IMAGE_FIELD]["bytes"], row["json"]) for row in loaded]
     assert rows == [(key, image, json.loads(sidecar)) for key, image, sidecar in expected(export)]

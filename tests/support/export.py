@@ -13,6 +13,7 @@ from typing import Any
 
 import webdataset
 
+from kindred.core.shards import IMAGE_FIELD
 from support.api import call
 from support.stack import bucket
 
@@ -89,6 +90,17 @@ def stored_samples(env: dict[str, str], result: dict) -> dict[str, tuple[bytes, 
                 sidecar = bucket(env).blob(blob.name.rsplit(".", 1)[0] + ".json")
                 out[cid] = (blob.download_as_bytes(), sidecar.download_as_bytes(), ext)
     return out
+
+
+def assert_the_collection(samples: dict[str, dict[str, bytes]],
+                          want: dict[str, tuple[bytes, bytes, str]]) -> None:  # fmt: skip
+    """The samples are exactly the stored files and sidecars (`stored_samples`), byte for byte:
+    one per CID, each its `{key}.image` (the original bytes, of any type) and `{key}.json`."""
+    assert {key.rsplit("_", 1)[1] for key in samples} == set(want)
+    for key, sample in samples.items():
+        data, sidecar, _ = want[key.rsplit("_", 1)[1]]
+        assert "." not in key and set(sample) == {IMAGE_FIELD, "json"}, (key, set(sample))
+        assert sample[IMAGE_FIELD] == data and sample["json"] == sidecar, key
 
 
 def members(data: bytes) -> list[tarfile.TarInfo]:

@@ -10,6 +10,7 @@ import fnmatch
 import json
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from email.message import EmailMessage
 from typing import Any
 
 from kindred.config import Settings
@@ -23,6 +24,7 @@ from kindred.ports import (
     Clock,
     GraphSource,
     JobStore,
+    Mailer,
     Page,
     TaskQueue,
 )
@@ -196,6 +198,21 @@ class FakeQueue(TaskQueue):
         return True
 
 
+class FakeMailer(Mailer):
+    """Keeps what it is handed; raises the errors queued in `failures` first, one a send."""
+
+    def __init__(self, meter: Meter):
+        self.meter = meter
+        self.sent: list[EmailMessage] = []
+        self.failures: list[Exception] = []
+
+    def send(self, message: EmailMessage) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+        self.meter.mails += 1
+
+
 class FakeClock(Clock):
     def __init__(self, now: float = 1_800_000_000.0):
         self.time = now
@@ -218,24 +235,26 @@ class World:
         self.settings = settings or Settings()
         meter = Meter()
         self.store, self.blobs, self.queue = FakeStore(meter), FakeBlobs(meter), FakeQueue(meter)
+        self.mailer = FakeMailer(meter)
         self.clock = FakeClock()
         self.upstream_calls = 0  # every call any invocation made, as the upstream would count
 
     def deps(self) -> Deps:
         meter = Meter()
-        for port in (self.store, self.blobs, self.queue):
+        for port in (self.store, self.blobs, self.queue, self.mailer):
             port.meter = meter
         if self.graph is not None:
             source = self.graph(meter)
             return Deps(
                 self.settings, self.store, self.blobs, self.queue, lambda _: source, self.clock,
-                meter,
+                meter, mailer=self.mailer,
             )  # fmt: skip
         graph = FakeGraph(self.edges, meter)
         graph.on_call = self._count
         return Deps(
-            self.settings, self.store, self.blobs, self.queue, lambda _: graph, self.clock, meter
-        )
+            self.settings, self.store, self.blobs, self.queue, lambda _: graph, self.clock, meter,
+            mailer=self.mailer,
+        )  # fmt: skip
 
     def _count(self) -> None:
         self.upstream_calls += 1

@@ -1,5 +1,6 @@
 """A counting forward HTTP proxy: every client that honours HTTP_PROXY (requests, curl) goes
-through it, and it records each request's Range and the response body bytes it passed on.
+through it, and it records each request's Range and the response body bytes it passed on
+(the pull tests and `bench.pull`, figure 17, count with it).
 It can pace the bodies (so a kill lands mid-shard on any machine), cut a body off once after
 some bytes (a lost connection), or drop the Range header (a server that ignores Range)."""
 

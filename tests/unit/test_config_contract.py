@@ -26,13 +26,18 @@ def test_the_queues_the_functions_use_are_queue_yamls_at_its_rates():
         assert DEFAULTS.upstream_rate(provider) == queue.rate, provider
     assert DEFAULTS.pipeline_queue in QUEUES
     assert DEFAULTS.export_queue in QUEUES
+    assert DEFAULTS.mail_queue in QUEUES
 
 
 def test_the_stack_sets_only_known_variables_and_the_functions_read_back_its_options(tmp_path):
     options = stack.StackOptions(home=tmp_path, stale_seconds=42.0, max_running=7,
                                  upstream_timeout=3.5, api_key="k-1")  # fmt: skip
     env = stack_env(options)
-    assert set(env) - set(config.ENV.values()) == {config.API_KEY_ALIAS, "KINDRED_HOME"}
+    assert set(env) - set(config.ENV.values()) == {
+        config.API_KEY_ALIAS,
+        "KINDRED_HOME",
+        "KINDRED_MAIL_URL",
+    }
     read = Settings.from_env(env)
     assert (read.stale_seconds, read.max_running, read.upstream_timeout) == (42.0, 7, 3.5)
     assert read.api_keys == ("k-1",) and read.local
@@ -53,6 +58,22 @@ def test_deploy_sets_only_known_variables_with_queue_yamls_rates():
     read = Settings.from_env(env)
     assert read.upstream_rate("bluesky") == QUEUES[DEFAULTS.upstream_queue("bluesky")].rate
     assert (read.project, read.location, read.service_account) == ("p", "r", "sa@p")
+    assert not read.smtp_host  # no SMTP server named: no e-mail
+    mail = deploy.MailTarget("smtp.example.org", 465, "tls", "kindred", "k <k@example.org>")
+    read = Settings.from_env(deploy.Target("p", "r", "b", "sa@p", mail).env([]))
+    assert (read.smtp_host, read.smtp_port, read.smtp_security) == ("smtp.example.org", 465, "tls")
+    assert (read.smtp_user, read.mail_from, read.smtp_password) == (
+        "kindred",
+        "k <k@example.org>",
+        "",
+    )
+
+
+def test_an_smtp_security_that_is_not_known_is_refused_naming_the_variable():
+    import pytest
+
+    with pytest.raises(ValueError, match="KINDRED_SMTP_SECURITY must be one of starttls, tls"):
+        Settings.from_env({"KINDRED_SMTP_SECURITY": "ssl"})
 
 
 def test_the_cli_offers_the_stacks_defaults():

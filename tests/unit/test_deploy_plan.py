@@ -50,6 +50,23 @@ def test_every_function_of_the_catalog_is_deployed_gen2_from_the_functions_folde
         assert secrets["KINDRED_TASKS_BODY_KEY"] == f"{deploy.TASKS_BODY_KEY_SECRET}:latest"
 
 
+def test_the_smtp_password_is_a_secret_of_the_tasks_function_alone():
+    mail = ["--smtp-host", "smtp.example.org", "--smtp-user", "k"]
+    result = CliRunner().invoke(main, ["deploy", "--project", "p1", "--dry-run", *mail])
+    assert result.exit_code == 0, result.output
+    deployed = [
+        shlex.split(line) for line in result.output.splitlines() if "functions deploy" in line
+    ]
+    for argv in deployed:
+        secrets = dict(item.split("=", 1) for item in flags(argv)["set-secrets"].split(","))
+        has = secrets.get("KINDRED_SMTP_PASSWORD") == f"{deploy.SMTP_PASSWORD_SECRET}:latest"
+        assert has == (argv[3] == "tasks"), argv[3]
+        assert "KINDRED_SMTP_HOST=smtp.example.org" in flags(argv)["set-env-vars"]
+        assert "KINDRED_SMTP_PASSWORD" not in flags(argv)["set-env-vars"]
+    without = [line for line in dry_run_lines() if "functions deploy" in line]
+    assert not any("SMTP" in line for line in without)  # no host given: no e-mail settings
+
+
 def test_private_functions_answer_only_the_service_account():
     lines = [shlex.split(line) for line in dry_run_lines() if "add-invoker-policy-binding" in line]
     private = [function.name for function in FUNCTIONS if function.trigger != "http"]

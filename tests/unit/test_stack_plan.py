@@ -28,6 +28,7 @@ def test_the_plan_starts_every_part_on_its_port_and_names_its_port_variable(tmp_
         "storage": 2,
         "tasks": 3,
         "graph": 4,
+        "mail": StackPorts().mail,
         "function:api": 5,
         "function:tasks": 6,
         "function:scheduler": 7,
@@ -42,6 +43,22 @@ def test_the_plan_starts_every_part_on_its_port_and_names_its_port_variable(tmp_
     assert parts["function:api"].port_variable == "KINDRED_FUNCTIONS_PORT"
     assert parts["graph"].port_variable == "KINDRED_GRAPH_PORT"
     assert parts["function:api"].env["FIRESTORE_EMULATOR_HOST"] == "127.0.0.1:1"
+
+
+def test_the_mail_server_listens_on_the_stacks_ports_and_the_functions_send_there(tmp_path):
+    options = StackOptions(home=tmp_path, ports=StackPorts(mail=2525, mail_web=2580))
+    parts = {part.name: part for part in plan(options)}
+    argv = " ".join(parts["mail"].argv)
+    assert "--ip 127.0.0.1 --smtp 2525" in argv and "--web-ip 127.0.0.1 --web 2580" in argv
+    assert f"--mail-directory {tmp_path / 'mail'}" in argv  # kept between runs
+    assert parts["mail"].health_url == "http://127.0.0.1:2580/healthz"
+    assert parts["mail"].port_variable == "KINDRED_MAIL_PORT"
+    env = parts["function:tasks"].env
+    assert (env["KINDRED_SMTP_HOST"], env["KINDRED_SMTP_PORT"]) == ("127.0.0.1", "2525")
+    assert env["KINDRED_SMTP_SECURITY"] == "none"
+    assert stack_env(options)["KINDRED_MAIL_URL"] == "http://127.0.0.1:2580"
+    moved = StackPorts.from_env({"KINDRED_MAIL_PORT": "3025", "KINDRED_MAIL_WEB_PORT": "3080"})
+    assert (moved.mail, moved.mail_web) == (3025, 3080)
 
 
 def test_graph_options_reach_the_graph_server(tmp_path):

@@ -214,12 +214,24 @@ class FinishExport(ExportMessage):
     STEP = "exportfinish"
 
 
+# The e-mail a job ends with (services/notices.py). `analysis` is the job's id.
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendMail(Message):
+    """Send the job's one message to its `notify_email`, on the mail queue; a failed send is
+    retried by the queue, and never changes the job."""
+
+    STEP = "mail"
+    kind: str  # "analysis" or "collection"
+
+
 KINDS: dict[str, type[Message]] = {
     kind.STEP: kind
     for kind in (
         PageFollowers, LookupFollows, ReadFollows, Aggregate, FetchProfiles, Rank,
         StartCollection, ReadMedia, FetchBlob, CheckAccount,
-        PlanExport, WriteShard, FinishExport,
+        PlanExport, WriteShard, FinishExport, SendMail,
     )
 }  # fmt: skip
 

@@ -75,3 +75,19 @@ def profiles_task(analysis: str, batch: int) -> str:
 
 def rank_task(analysis: str, attempt: int = 0) -> str:
     return f"{analysis}-rank-{attempt}"
+
+
+MAIL = "mail"  # one document a job with a notify_email: to whom, its state, the client's day
+
+
+def mail_doc(job: str) -> str:
+    return f"{MAIL}/{job}"
+
+
+def mail_attempt_doc(job: str, attempt: int) -> str:
+    """Created by the one delivery of the job's mail task that sends at this attempt."""
+    return f"{MAIL}/{job}/attempts/a{attempt:03d}"
+
+
+def mail_task(job: str) -> str:
+    return f"{job}-mail"

@@ -1,7 +1,7 @@
 """Planning an export: which samples go in which WebDataset shard, and each shard's exact bytes.
 
 A shard is an uncompressed POSIX tar (PAX) written by the stdlib `tarfile`: per sample the
-original file `{key}.{ext}` then its sidecar `{key}.json`, with fixed member metadata (mode
+original file `{key}.image` then its sidecar `{key}.json`, with fixed member metadata (mode
 0444, uid/gid 0, no user or group names, mtime the post's time). A member's header depends only
 on its name and size (mtime is kept within the header's octal field), so the size of every
 shard is known before a byte is read: `tarfile` adds two zero blocks and pads the archive to
@@ -31,6 +31,10 @@ MEMBER_MODE = 0o444
 MAX_MTIME = 8**11 - 1  # the largest mtime the header's field holds without a PAX record
 KEY_CHARS = re.compile(r"[^A-Za-z0-9-]")
 INDEX = "wids-shard-index-v1"
+# Every sample's file is `{key}.image`, whatever its type (JPEG, PNG, WebP: the sidecar's
+# mime_type says which; readers decode by content): Hugging Face's `webdataset` loader refuses
+# shards whose samples do not all carry the same fields, as `{key}.jpg` beside `{key}.png` do.
+IMAGE_FIELD = "image"
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Sample:
     """One image of the collection: its stored file and sidecar, and whose it is."""
 
     key: str  # dot-free, unique in the export
-    ext: str
+    ext: str  # the stored file's own extension (its member is `{key}.image` all the same)
     file: str  # the object holding the original bytes
     size: int
     sidecar: str  # the object holding its sidecar JSON
@@ -47,7 +51,7 @@ class Sample:
 
     @property
     def members(self) -> tuple[tuple[str, int], tuple[str, int]]:
-        return (f"{self.key}.{self.ext}", self.size), (f"{self.key}.json", self.sidecar_size)
+        return (f"{self.key}.{IMAGE_FIELD}", self.size), (f"{self.key}.json", self.sidecar_size)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -36,6 +36,7 @@ from kindred.core.names import analysis_doc
 from kindred.core.pagination import advance
 from kindred.core.timestamps import rfc3339
 from kindred.ports import MediaSource
+from kindred.services import notices
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 from kindred.services.submit import ACCOUNT
@@ -66,7 +67,7 @@ def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOp
     `top` most similar accounts of the finished analysis `from_analysis`; raises InvalidInput."""
     if not isinstance(body, dict) or "from_analysis" not in body:
         return parse_request(body)
-    unknown = sorted(set(body) - {"from_analysis", "top", "options"})
+    unknown = sorted(set(body) - {"from_analysis", "top", "options", "notify_email"})
     if unknown:
         hint = "; give accounts or from_analysis, not both" if "accounts" in unknown else ""
         raise InvalidInput(f"unknown field {unknown[0]!r}{hint}", unknown[0])
@@ -99,7 +100,7 @@ def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
     """(accounts, provider, options) from a `POST /collections` body; raises InvalidInput."""
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
-    unknown = sorted(set(body) - {"accounts", "provider", "options"})
+    unknown = sorted(set(body) - {"accounts", "provider", "options", "notify_email"})
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}", unknown[0])
     accounts = body.get("accounts")
@@ -145,8 +146,18 @@ def _options(raw: Any) -> CollectOptions:
     return CollectOptions(cap, replies)
 
 
-def submit(deps: Deps, accounts: list[str], provider: str, options: CollectOptions) -> str:
-    """Record the collection, its account list in Storage, and start it; returns its id."""
+def submit(
+    deps: Deps,
+    accounts: list[str],
+    provider: str,
+    options: CollectOptions,
+    client: str = "local",
+    notify_email: str | None = None,
+) -> str:
+    """Record the collection, its account list in Storage, and start it; returns its id.
+    With `notify_email`, raises as `notices.check_room` does before anything is written."""
+    if notify_email is not None:
+        notices.check_room(deps, client)
     collection = secrets.token_urlsafe(16).replace("_", "x").replace("-", "y")
     for chunk in range(0, len(accounts), CHUNK):
         body = json.dumps(accounts[chunk : chunk + CHUNK]).encode()
@@ -157,6 +168,8 @@ def submit(deps: Deps, accounts: list[str], provider: str, options: CollectOptio
             "id": collection,
             "kind": "collection",
             "status": "running",
+            "client": client,
+            "notify_email": notify_email,
             "provider": provider,
             "options": {"max_per_account": options.max_per_account, "replies": options.replies},
             "accounts_total": len(accounts),
@@ -446,6 +459,7 @@ def maybe_finish(deps: Deps, collection: str) -> bool:
         return False
     done = {"status": "done", "finished_at": deps.clock.now()}
     deps.store.update(names.collection_doc(collection), done)
+    notices.ended(deps, "collection", collection, doc, "done")
     return True
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from kindred.config import Settings
 from kindred.core.cost import Meter
-from kindred.ports import BlobStore, Clock, GraphSource, JobStore, TaskQueue
+from kindred.ports import BlobStore, Clock, GraphSource, JobStore, Mailer, TaskQueue
 
 
 @dataclass
@@ -22,4 +22,5 @@ class Deps:
     meter: Meter
     resolve: Callable[[str], Iterable[str]] = lambda host: ()  # host -> its IP addresses
     notify: Callable[[str, dict[str, Any]], bool] = lambda url, body: False  # URL, body -> sent?
+    mailer: Mailer | None = None  # None: this deployment sends no e-mail
     attempt: int = 0  # earlier failed deliveries of the task this invocation serves

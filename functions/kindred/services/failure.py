@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kindred.core import names
+from kindred.services import notices
 from kindred.services.deps import Deps
 
 
@@ -21,5 +22,4 @@ def fail(deps: Deps, analysis: str, reason: str, message: str) -> None:
             "updated_at": now,
         },
     )
-    if doc.get("callback_url"):
-        deps.notify(doc["callback_url"], {"id": analysis, "status": "failed"})
+    notices.ended(deps, "analysis", analysis, doc, "failed")

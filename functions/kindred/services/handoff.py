@@ -9,6 +9,7 @@ from kindred.core.messages import (
     Delivery,
     ExportMessage,
     Message,
+    SendMail,
     UpstreamMessage,
 )
 from kindred.services.deps import Deps
@@ -33,6 +34,8 @@ def send(
         queue = deps.settings.upstream_queue(message.provider)
     elif isinstance(message, ExportMessage):  # storage-bound: a queue of its own
         queue = deps.settings.export_queue
+    elif isinstance(message, SendMail):  # an SMTP outage must hold up nothing else
+        queue = deps.settings.mail_queue
     else:
         queue = deps.settings.pipeline_queue
     return deps.queue.enqueue(queue, name, message, at, carry)

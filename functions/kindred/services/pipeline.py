@@ -14,9 +14,13 @@
 
     export ──> PlanExport ──> WriteShard x N ──> [shard marker] ──> FinishExport   (export.py)
 
+    Rank | a failed analysis | a collection's last account ──> SendMail     with notify_email:
+                    the job's one message, on the mail queue (notices.py, send_mail.py)
+
 A step makes at most one upstream call; those that do run on the provider's queue, whose
-rate is the upstream budget, export steps on the export queue, the others on the pipeline
-queue. Each step's code is in the module the table names; `send` is how every step hands on.
+rate is the upstream budget, export steps on the export queue, SendMail on the mail queue,
+the others on the pipeline queue. Each step's code is in the module the table names; `send`
+is how every step hands on.
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ from kindred.core.messages import (
     Rank,
     ReadFollows,
     ReadMedia,
+    SendMail,
     StartCollection,
     WriteShard,
     from_dict,
 )
-from kindred.services import aggregate, collect, crawl, export, rank
+from kindred.services import aggregate, collect, crawl, export, rank, send_mail
 from kindred.services.deps import Deps
 
 Step = Callable[[Deps, Any], None]
@@ -60,22 +65,24 @@ STEPS: dict[type[Message], Step] = {
     PlanExport: export.plan_step,
     WriteShard: export.shard_step,
     FinishExport: export.finish_step,
+    SendMail: send_mail.mail_step,
 }
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
-    PageFollowers: (PageFollowers, LookupFollows, ReadFollows, Aggregate),
+    PageFollowers: (PageFollowers, LookupFollows, ReadFollows, Aggregate, SendMail),  # SendMail: it failed
     LookupFollows: (ReadFollows, Aggregate),
     ReadFollows: (ReadFollows, Aggregate),
     Aggregate: (FetchProfiles, Rank),
     FetchProfiles: (FetchProfiles, Rank),
-    Rank: (),
+    Rank: (SendMail,),
     StartCollection: (StartCollection, ReadMedia),
-    ReadMedia: (ReadMedia, FetchBlob, CheckAccount),
+    ReadMedia: (ReadMedia, FetchBlob, CheckAccount, SendMail),  # SendMail: the last account
     FetchBlob: (),
-    CheckAccount: (CheckAccount,),
+    CheckAccount: (CheckAccount, SendMail),
     PlanExport: (WriteShard, FinishExport),
     WriteShard: (FinishExport,),
     FinishExport: (),
+    SendMail: (),
 }
 
 

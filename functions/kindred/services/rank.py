@@ -15,6 +15,7 @@ from kindred.core.messages import FetchProfiles, Rank
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import Popular, rank_similar
 from kindred.core.timestamps import rfc3339
+from kindred.services import notices
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -98,5 +99,4 @@ def rank_step(deps: Deps, message: Rank) -> None:
         names.analysis_doc(analysis),
         {"status": "done", "finished_at": now, "updated_at": now, "result": result},
     )
-    if doc.get("callback_url"):
-        deps.notify(doc["callback_url"], {"id": analysis, "status": "done"})
+    notices.ended(deps, "analysis", analysis, doc, "done")

@@ -12,9 +12,11 @@ from typing import Any
 from kindred.core import names
 from kindred.core.cost import Meter
 from kindred.core.errors import InvalidInput, NotFound, TooBusy
+from kindred.core.mail import FIELD as NOTIFY
 from kindred.core.messages import PageFollowers
 from kindred.core.netguard import check_public_url
 from kindred.core.options import AnalysisOptions, options_from_stored, parse_options
+from kindred.services import notices
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -48,11 +50,12 @@ class Submitted:
 def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, AnalysisOptions]:
     """(account, provider, options) from a request body; raises InvalidInput.
 
-    The optional `callback_url` is checked by `submit`, which can resolve its host.
+    The optional `callback_url` is checked by `submit`, which can resolve its host; the
+    optional `notify_email` by `notices.requested_address`.
     """
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
-    unknown = sorted(set(body) - {"account", "provider", "options", "callback_url"})
+    unknown = sorted(set(body) - {"account", "provider", "options", "callback_url", NOTIFY})
     if unknown:
         raise InvalidInput(f"unknown field {unknown[0]!r}", unknown[0])
     account = body.get("account")
@@ -96,6 +99,7 @@ def submit(
     options: AnalysisOptions,
     client: str = "local",
     callback_url: str | None = None,
+    notify_email: str | None = None,
 ) -> Submitted:
     """Look the account up (NotFound / FailedForGood if it cannot be analysed), then queue it.
 
@@ -103,11 +107,15 @@ def submit(
     within `recent_seconds`, is returned instead of a new one: found first by the name asked
     for, with no upstream call, then by the account's id once it is looked up. Raises TooBusy,
     before any upstream call, when the client already has `max_running_per_client` analyses
-    queued or running.
+    queued or running. With `notify_email` (its normal form), an analysis is reused only if it
+    was asked for with the same address (which it will tell, once); raises as
+    `notices.check_room` does.
     """
     if callback_url is not None:
         check_public_url(callback_url, deps.resolve)
-    asked = _key(provider, f"asked:{account}", options)
+    if notify_email is not None:
+        notices.check_room(deps, client)
+    asked = _key(provider, f"asked:{account}", options, notify_email)
     existing = _recent(deps, "asked", asked)
     if existing:
         return Submitted(existing[0], existing[1]["status"], existing=True)
@@ -117,7 +125,7 @@ def submit(
     except NotFound as error:
         hint = WHAT_TO_CHECK.get(provider, "check its name")
         raise NotFound(f"no account {account!r} at {provider}: {hint}") from error
-    key = _key(provider, target.id, options)
+    key = _key(provider, target.id, options, notify_email)
     existing = _recent(deps, "key", key)
     if existing:
         return Submitted(existing[0], existing[1]["status"], existing=True)
@@ -131,6 +139,7 @@ def submit(
             "asked": asked,
             "client": client,
             "callback_url": callback_url,
+            "notify_email": notify_email,
             "provider": provider,
             "account": {
                 "id": target.id,
@@ -178,8 +187,12 @@ def _start(deps: Deps, analysis: str, doc: dict[str, Any]) -> str:
     return analysis
 
 
-def _key(provider: str, account_id: str, options: AnalysisOptions) -> str:
-    raw = json.dumps([provider, account_id, options.as_dict()], sort_keys=True)
+def _key(
+    provider: str, account_id: str, options: AnalysisOptions, notify_email: str | None = None
+) -> str:
+    """The same request's key; one with an address is another request for each address."""
+    asked: list[Any] = [provider, account_id, options.as_dict()]
+    raw = json.dumps(asked if notify_email is None else [*asked, notify_email], sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

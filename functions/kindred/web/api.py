@@ -15,7 +15,7 @@ from kindred import __version__, bootstrap
 from kindred.core import shards
 from kindred.core.errors import InvalidInput, KindredError
 from kindred.core.json_body import parse_object
-from kindred.services import collect, reports
+from kindred.services import collect, notices, reports
 from kindred.services import export as exports
 from kindred.services.submit import parse_request, submit
 from kindred.web import collection_page, html
@@ -76,8 +76,8 @@ def create(request: flask.Request) -> flask.Response:
     client = client_of(request, settings.api_keys)
     body = _json_body(request)
     account, provider, options = parse_request(body, settings.providers)
-    callback = body.get("callback_url")
-    submitted = submit(bootstrap.deps(), account, provider, options, client, callback)
+    callback, email = body.get("callback_url"), notices.requested_address(body)
+    submitted = submit(bootstrap.deps(), account, provider, options, client, callback, email)
     base = request.url_root.rstrip("/")
     body = {
         "id": submitted.id,
@@ -117,11 +117,12 @@ def _negotiated(
 
 def create_collection(request: flask.Request) -> flask.Response:
     settings = bootstrap.settings()
-    client_of(request, settings.api_keys)
+    client = client_of(request, settings.api_keys)
     deps = bootstrap.deps()
     body = _json_body(request, MAX_COLLECTION_BYTES)
+    email = notices.requested_address(body)  # before from_analysis is looked up
     accounts, provider, options = collect.accounts_requested(deps, body)
-    collection = collect.submit(deps, accounts, provider, options)
+    collection = collect.submit(deps, accounts, provider, options, client, email)
     url = f"{request.url_root.rstrip('/')}/collections/{collection}"
     body = {"id": collection, "status": "running", "status_url": url}
     return json_response(body, 202, {"Location": url})

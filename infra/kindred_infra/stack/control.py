@@ -57,6 +57,8 @@ def free_ports() -> StackPorts:
         graph=free_port(),
         functions=free_port_block(len(FUNCTIONS)),
         tasks_certs=free_port(),
+        mail=free_port(),
+        mail_web=free_port(),
     )
 
 
@@ -76,7 +78,8 @@ def up(options: StackOptions) -> state.StackRecord:
     if previous and any(state.is_alive(part) for part in previous.parts):
         raise StackRunning(f"the local stack already runs ({state.state_file(options.home)})")
     state.forget(options.home)
-    ensure_firestore_emulator()
+    ensure_npm("firestore", paths.FIRESTORE_EMULATOR_DIR, "@firestore-emulator/server")
+    ensure_npm("mail", paths.MAILDEV_DIR, "maildev")
     options = replace(
         options,
         api_key=options.api_key or api_key(options.home),
@@ -186,22 +189,19 @@ def status(home: Path) -> list[PartStatus]:
     return result
 
 
-def ensure_firestore_emulator() -> None:
-    """Install the pinned npm Firestore emulator the first time it is needed."""
-    if (paths.FIRESTORE_EMULATOR_DIR / "node_modules" / "@firestore-emulator" / "server").is_dir():
+def ensure_npm(part: str, folder: Path, package: str) -> None:
+    """Install a part's pinned npm packages (its lock file's) the first time it is needed."""
+    if (folder / "node_modules" / package).is_dir():
         return
     result = subprocess.run(
         ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=paths.FIRESTORE_EMULATOR_DIR,
+        cwd=folder,
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise ServiceFailed(
-            f"firestore: `npm ci` in {paths.FIRESTORE_EMULATOR_DIR} failed:\n"
-            f"{result.stderr[-2000:]}"
-        )
+        raise ServiceFailed(f"{part}: `npm ci` in {folder} failed:\n{result.stderr[-2000:]}")
 
 
 def _service(spec: PartSpec, options: StackOptions) -> Service:

@@ -22,11 +22,14 @@ class StackPorts:
     graph: int = 8640
     functions: int = 8650  # the first function; the others take the ports after it
     tasks_certs: int = 8631  # the tasks emulator's signing certificate (KINDRED_GOOGLE_CERTS_URL)
+    mail: int = 8660  # the mail server's SMTP port, where the functions send
+    mail_web: int = 8661  # its web page and REST API, where people and tests read the messages
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StackPorts:
         ports = cls()
-        for name in ("firestore", "storage", "tasks", "graph", "functions", "tasks_certs"):
+        for name in ("firestore", "storage", "tasks", "graph", "functions", "tasks_certs",
+                     "mail", "mail_web"):  # fmt: skip
             value = env.get(f"KINDRED_{name.upper()}_PORT")
             if value:
                 if not value.isdigit() or not 0 < int(value) < 65536:
@@ -38,6 +41,7 @@ class StackPorts:
 
 
 SETTINGS = config.Settings()  # the functions' defaults, which the stack keeps
+MAIL_URL = "KINDRED_MAIL_URL"  # in stack.env: where the mail server shows what it received
 # The graph server's limit per client: 25/s, above the local queue's 20/s, so the pipeline
 # stays under it (Bluesky's is 3000/300).
 LOCAL_RATE_LIMIT = "7500/300"
@@ -111,6 +115,11 @@ def tasks_certs_url(options: StackOptions) -> str:
     return f"http://{options.host}:{options.ports.tasks_certs}/oauth2/v1/certs"
 
 
+def mail_url(options: StackOptions) -> str:
+    """The mail server's web page and REST API (`GET /email`: every message it kept)."""
+    return f"http://{options.host}:{options.ports.mail_web}"
+
+
 def firestore_snapshot(home: Path) -> Path:
     """Where the Firestore emulator keeps its documents between `down` and `up`.
 
@@ -153,8 +162,12 @@ def stack_env(options: StackOptions) -> dict[str, str]:
             stale_seconds=options.stale_seconds,
             max_running=options.max_running,
             local_rate=local_rate,
+            smtp_host=host,  # the stack's mail server: plain SMTP on loopback, no login
+            smtp_port=ports.mail,
+            smtp_security="none",
             **options.settings,
         ),
+        MAIL_URL: mail_url(options),
         config.API_KEY_ALIAS: options.api_key,
         "KINDRED_HOME": str(options.home),
     }
@@ -246,6 +259,27 @@ def plan(options: StackOptions) -> list[PartSpec]:
             f"http://{host}:{ports.graph}",
             health_url=f"http://{host}:{ports.graph}/_health",
             port=ports.graph,
+        ),
+        PartSpec(
+            "mail",
+            (
+                "node",
+                str(paths.MAILDEV_DIR / "node_modules" / "maildev" / "bin" / "maildev"),
+                "--ip",
+                host,
+                "--smtp",
+                str(ports.mail),
+                "--web-ip",
+                host,
+                "--web",
+                str(ports.mail_web),
+                "--mail-directory",
+                str(options.home / "mail"),  # kept between runs
+                "--silent",
+            ),
+            mail_url(options),
+            health_url=f"{mail_url(options)}/healthz",
+            port=ports.mail,  # SMTP; the web port is the endpoint's
         ),
     ]
     # The body key reaches the functions only: stack.env, which clients source, goes without.

@@ -32,6 +32,10 @@ class StackRecord:
     startup_seconds: float
     parts: tuple[RunningPart, ...]
 
+    def serves_media(self) -> bool:
+        """Whether its graph server was started with posts and images (`kindred up --media`)."""
+        return any(part.name == "graph" and "--media" in part.argv for part in self.parts)
+
 
 def state_file(home: Path) -> Path:
     return home / "stack.json"
