@@ -69,7 +69,8 @@ STEPS: dict[type[Message], Step] = {
 }
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
-    PageFollowers: (PageFollowers, LookupFollows, ReadFollows, Aggregate, SendMail),  # SendMail: it failed
+    # SendMail: the analysis failed
+    PageFollowers: (PageFollowers, LookupFollows, ReadFollows, Aggregate, SendMail),
     LookupFollows: (ReadFollows, Aggregate),
     ReadFollows: (ReadFollows, Aggregate),
     Aggregate: (FetchProfiles, Rank),
