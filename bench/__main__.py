@@ -34,6 +34,7 @@ from bench import (
     progressive,
     pull,
     report,
+    reuse,
 )
 from bench.figures import Figure, Part, read_parts, write_parts
 
@@ -60,6 +61,7 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "export": ("export (figures 14-15)", export.run),
     "pull": ("pull (figures 16-17)", pull.run),
     "progressive": ("progressive results (figures 18-20)", progressive.run),
+    "reuse": ("follows reuse (figures 21-23)", reuse.run),
 }
 
 

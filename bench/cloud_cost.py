@@ -4,7 +4,9 @@ make on the local stack and the list prices in `bench/prices.json` (dated there)
 Cloud Functions (gen2) bill each request's duration, rounded up to 100 ms, at the function's
 memory and vCPU; the durations are the emulator's deliveries of this analysis, which include
 the local upstream's answer time. Cloud Tasks bills its operations (a create and a delivery a
-task); Storage reads are taken as one per object written, which the aggregate reads once.
+task); Storage bills a class A operation per object written and a class B per object read,
+both counted (`cost.storage_reads`: the lookups of stored follows lists among them, decision
+0011; a result from before reads were counted is taken as one read per object written).
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ def breakdown(run: Run, prices: dict[str, Any], firestore_writes: int | None = N
         / 1e6,
         "firestore": cost["firestore_reads"] * firestore["reads_per_100k"] / 1e5
         + writes * firestore["writes_per_100k"] / 1e5,
-        "storage": cost["storage_writes"]
-        * (storage["class_a_per_1k"] + storage["class_b_per_1k"])
+        "storage": (
+            cost["storage_writes"] * storage["class_a_per_1k"]
+            + cost.get("storage_reads", cost["storage_writes"]) * storage["class_b_per_1k"]
+        )
         / 1e3,
         "billed_function_seconds": billed,
         "invocations": invocations,

@@ -121,6 +121,11 @@ class BlobStore(Protocol):
         """Raises NotFound."""
         ...
 
+    def read_all(self, names: Sequence[str]) -> dict[str, bytes]:
+        """The objects among `names` that exist, by name, read several at once; a missing
+        one is left out. Counts one read a name."""
+        ...
+
     def exists(self, name: str) -> bool: ...
     def sizes(self, prefix: str) -> dict[str, int]:
         """The objects whose names start with `prefix`, and their sizes in bytes (one list)."""

@@ -297,12 +297,20 @@ def _bounded(option: str, help_text: str) -> Callable[[F], F]:
 @_bounded("max_follows_per_follower", "Count at most N follows of each follower")
 @_bounded("top_candidates", "Score the N accounts most followed by the followers")
 @_bounded("results", "List the N most similar accounts")
+@click.option(
+    "--max-age",
+    "max_age",
+    help="Count a follower from its follows stored by any analysis less than this long ago "
+    "(7d, 12h, 90m, 600s or 600; 0 reads every follower upstream and stores nothing; at most "
+    f"{BOUNDS['max_age'][1] // 86_400}d) [default: {AnalysisOptions().max_age // 86_400}d].",
+)
 @email_option
 @click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
 def analyze(account: str, home: str | None, provider: str, email: str | None, wait: bool,
-            as_json: bool, api_url: str | None, **options: int | None) -> None:  # fmt: skip
+            as_json: bool, api_url: str | None, max_age: str | None,
+            **options: int | None) -> None:  # fmt: skip
     """Find the accounts most like ACCOUNT (a handle or a DID; user@host on Mastodon)."""
     import json
 
@@ -312,6 +320,8 @@ def analyze(account: str, home: str | None, provider: str, email: str | None, wa
     from kindred_infra.client import ApiError
 
     chosen = {name: value for name, value in options.items() if value is not None}
+    if max_age is not None:
+        chosen["max_age"] = _within(max_age, parse_duration, *BOUNDS["max_age"], "'--max-age'")
     top = chosen.get("top_candidates", AnalysisOptions().top_candidates)
     if chosen.get("results", AnalysisOptions().results) > top:
         raise click.BadParameter(

@@ -85,7 +85,7 @@ def commands(
     target: Target, queues: Sequence[QueueSpec], functions: Sequence[Function] = FUNCTIONS
 ) -> list[Command]:
     """Every gcloud command of a deployment, in order; running them again updates in place."""
-    plan = [_bucket(target)]
+    plan = [_bucket(target), _lifecycle(target)]
     plan += [_queue(target, spec) for spec in queues]
     env = ",".join(f"{key}={value}" for key, value in target.env(queues).items())
     plan += [_function(target, function, env) for function in functions]
@@ -99,6 +99,14 @@ def _bucket(target: Target) -> Command:
     create = ("gcloud", "storage", "buckets", "create", name, f"--project={target.project}",
               f"--location={target.region}", "--uniform-bucket-level-access")  # fmt: skip
     return Command(create, ("gcloud", "storage", "buckets", "describe", name))
+
+
+def _lifecycle(target: Target) -> Command:
+    """The bucket's lifecycle rules: stored follows lists are deleted 30 days after their
+    last write, the longest `max_age` an analysis may ask for (infra/bucket-lifecycle.json)."""
+    return Command(("gcloud", "storage", "buckets", "update", f"gs://{target.bucket}",
+                    f"--project={target.project}",
+                    f"--lifecycle-file={paths.BUCKET_LIFECYCLE}"))  # fmt: skip
 
 
 def _queue(target: Target, spec: QueueSpec) -> Command:

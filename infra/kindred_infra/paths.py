@@ -11,6 +11,8 @@ DEFAULT_GRAPH = DATA / "ego-twitter" / "twitter_combined.txt.gz"  # bundled: see
 QUEUE_YAML = REPO / "queue.yaml"
 FUNCTIONS_SOURCE = REPO / "functions"
 FIRESTORE_EMULATOR_DIR = REPO / "infra" / "firestore-emulator"
+# The bucket's lifecycle rules: stored follows lists (kindred.core.reuse) deleted at 30 days.
+BUCKET_LIFECYCLE = REPO / "infra" / "bucket-lifecycle.json"
 MAILDEV_DIR = REPO / "infra" / "maildev"  # the local stack's mail server (npm maildev, pinned)
 
 

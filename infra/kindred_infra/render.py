@@ -180,7 +180,8 @@ def result_table(result: dict[str, Any]) -> Table:
     table = Table(
         title=f"Accounts most like {account['handle']}",
         caption=f"{result['followers_analyzed']:,} of {result['followers_in_scope']:,} "
-        f"followers analysed (coverage {result['coverage']:.0%})",
+        f"followers analysed (coverage {result['coverage']:.0%}"
+        f"{_reused(result.get('followers_reused'))})",
         title_justify="left",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
@@ -217,8 +218,13 @@ def cost_line(result: dict[str, Any]) -> str:
     return (
         f"cost: {cost['upstream_calls']:,} upstream calls, {cost['tasks']:,} tasks;\n"
         f"      Firestore {cost['firestore_writes']:,} writes, {cost['firestore_reads']:,} reads; "
-        f"Storage {cost['storage_writes']:,} writes"
+        f"Storage {cost['storage_writes']:,} writes, {cost.get('storage_reads', 0):,} reads"
     )
+
+
+def _reused(followers: int | None) -> str:
+    """How many followers' follows came from stored lists, when some did."""
+    return f"; {followers:,} from stored follows" if followers else ""
 
 
 def _duration(seconds: float | None) -> str:

@@ -3,8 +3,10 @@ check, progress a log can read, a table that fits 80 columns and commands that w
 
 from __future__ import annotations
 
+import json
 import subprocess
 
+from support.api import call
 from support.cli import kindred_against
 
 
@@ -19,6 +21,15 @@ def test_a_bad_flag_is_refused_with_its_name_and_bounds_before_anything_is_sent(
     assert "not one of 'local', 'bluesky'" in analyze(local_stack, "x", "--provider", "y").stderr
     too_many = analyze(local_stack, "x", "--results", "400")
     assert "'--results'" in too_many.stderr and "--top-candidates (300)" in too_many.stderr
+    too_old = analyze(local_stack, "x", "--max-age", "31d")
+    assert "'--max-age'" in too_old.stderr and "not from 0 to 2,592,000" in too_old.stderr
+
+
+def test_max_age_goes_as_seconds(local_stack):
+    sent = analyze(local_stack, "u54226675.ego-twitter.test", "--max-age", "12h")  # no followers
+    assert sent.returncode == 0, sent.stderr
+    status = call("GET", json.loads(sent.stdout)["status_url"])[1]
+    assert status["options"]["max_age"] == 12 * 3600
 
 
 def test_an_unknown_account_says_where_it_was_looked_for_and_what_to_check(local_stack):

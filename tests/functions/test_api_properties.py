@@ -34,7 +34,14 @@ option_values = st.one_of(st.integers(min_value=-5, max_value=2_000_000), json_v
 options = st.one_of(
     st.dictionaries(
         st.sampled_from(
-            ["max_followers", "max_follows_per_follower", "top_candidates", "results", "depth"]
+            [
+                "max_followers",
+                "max_follows_per_follower",
+                "top_candidates",
+                "results",
+                "max_age",
+                "depth",
+            ]
         ),
         option_values,
         max_size=4,
@@ -100,6 +107,7 @@ def test_the_openapi_document_is_served_and_describes_the_submission(api_client)
         "max_follows_per_follower",
         "top_candidates",
         "results",
+        "max_age",
     }
     for name, (low, high) in BOUNDS.items():
         described = schema["Options"]["properties"][name]

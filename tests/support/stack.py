@@ -63,6 +63,16 @@ def bucket(env: dict[str, str]) -> storage.Bucket:
     return client.bucket(env["KINDRED_BUCKET"])
 
 
+def generations(env: dict[str, str], prefix: str) -> dict[str, int]:
+    """The objects under `prefix` and their generations (a new one at each write)."""
+    return {blob.name: int(blob.generation) for blob in bucket(env).list_blobs(prefix=prefix)}
+
+
+def written(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    """The objects of `after` made or rewritten since `before` (two `generations`)."""
+    return {name for name, generation in after.items() if before.get(name) != generation}
+
+
 @contextlib.contextmanager
 def running(options: stack.StackOptions) -> Iterator[dict[str, str]]:
     """The stack of `options` up, yielding its `stack.env`; always stopped again."""

@@ -20,6 +20,7 @@ from kindred.core.messages import (
     FetchBlob,
     FetchProfiles,
     FinishExport,
+    LookupFollows,
     PageFollowers,
     PlanExport,
     Rank,
@@ -43,6 +44,11 @@ EXAMPLES = [
                 followers=("did:a", "did:b"), index=1, tally="eJw=", parts=("p/0",), counted=1,
                 skipped={"private": 2}, delivery=Delivery(3, "t-1")),
     RankInterim(analysis="a1", finished=7, cost=Meter(firestore_reads=2, tasks=1)),
+    LookupFollows(analysis="a1", provider="local", options=AnalysisOptions(max_age=60), group=2,
+                  followers=("did:a", "did:a"), skipped={"invalid_id": 1}),
+    ReadFollows(analysis="a1", provider="local", options=AnalysisOptions(), group=2,
+                followers=("did:c",), page=PageState("c", 1, 100), reused=7,
+                listing="eJwDAAAAAAE="),
     Aggregate(analysis="a1"),
     FetchProfiles(analysis="a1", provider="local", batch=2),
     Rank(analysis="a1", batches=12, cost=Meter(tasks=9)),
@@ -54,6 +60,16 @@ def test_a_message_reads_back_as_itself(message):
     body = message.to_dict()
     assert body["v"] == 1 and body["step"] == message.STEP
     assert from_dict(message.STEP, body) == message
+
+
+def test_a_chain_in_flight_from_before_reuse_reads_on_without_it_mid_list():
+    body = EXAMPLES[1].to_dict()
+    for key in ("reused", "listing"):
+        del body[key]
+    del body["options"]["max_age"]
+    message = from_dict("follows", body)
+    assert (message.reused, message.listing) == (0, None)  # this list is not stored
+    assert message.options == AnalysisOptions(results=7)  # the default max_age
 
 
 def test_a_payload_from_before_versions_is_read_with_its_wait_bookkeeping():

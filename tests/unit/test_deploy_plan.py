@@ -1,9 +1,12 @@
 """The dry run of `kindred deploy` against queue.yaml and the function catalog."""
 
+import json
 import shlex
 
 from click.testing import CliRunner
 
+from kindred.core import names
+from kindred.core.options import BOUNDS
 from kindred_infra import deploy, paths, queue_config
 from kindred_infra.catalog import FUNCTIONS, Function
 from kindred_infra.cli import main
@@ -80,3 +83,12 @@ def test_cron_functions_get_a_scheduler_job():
     assert len(jobs) == 1
     assert "--schedule=*/5 * * * *" in jobs[0].argv
     assert jobs[0].if_exists and jobs[0].if_exists[3] == "update"
+
+
+def test_the_bucket_deletes_stored_follows_lists_once_no_analysis_may_use_them():
+    lines = [shlex.split(line) for line in dry_run_lines() if "buckets update" in line]
+    assert len(lines) == 1 and flags(lines[0])["lifecycle-file"] == str(paths.BUCKET_LIFECYCLE)
+    (rule,) = json.loads(paths.BUCKET_LIFECYCLE.read_text())["rule"]
+    assert rule["action"] == {"type": "Delete"}
+    assert rule["condition"]["matchesPrefix"] == [f"{names.FOLLOWS}/"]
+    assert rule["condition"]["age"] * 86_400 == BOUNDS["max_age"][1]  # days, as GCS counts age

@@ -23,6 +23,7 @@ class Meter:
     firestore_reads: int = 0
     tasks: int = 0
     storage_writes: int = 0
+    storage_reads: int = 0  # objects read (a stored follows list looked up is one)
     mails: int = 0  # messages an SMTP server accepted
     _carried: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -75,19 +75,34 @@ class PageFollowers(UpstreamMessage):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LookupFollows(Message):
+    """Count a group's followers whose follows are stored and fresh (core.reuse); chain over
+    the others. No upstream call: it runs on the pipeline queue."""
+
+    STEP = "lookup"
+    provider: str
+    options: AnalysisOptions
+    group: int
+    followers: tuple[str, ...]
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReadFollows(UpstreamMessage):
     """Read one page of a follower's follows, in the chain over one group of followers."""
 
     STEP = "follows"
     options: AnalysisOptions
     group: int
-    followers: tuple[str, ...]
+    followers: tuple[str, ...]  # those still to read: the group's but the reused
     index: int = 0
     page: PageState = FIRST_PAGE
     tally: str = ""  # the carried counts, encoded (core.tally)
     parts: tuple[str, ...] = ()  # counts spilled to Cloud Storage
     counted: int = 0
     skipped: Mapping[str, int] = field(default_factory=dict)
+    reused: int = 0  # the group's followers served from stored follows (core.reuse)
+    listing: str | None = None  # this follower's follows so far, to store (core.reuse.carry)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,7 +237,7 @@ class SendMail(Message):
 KINDS: dict[str, type[Message]] = {
     kind.STEP: kind
     for kind in (
-        PageFollowers, ReadFollows, RankInterim, Aggregate, FetchProfiles, Rank,
+        PageFollowers, LookupFollows, ReadFollows, RankInterim, Aggregate, FetchProfiles, Rank,
         StartCollection, ReadMedia, FetchBlob, CheckAccount,
         PlanExport, WriteShard, FinishExport, SendMail,
     )
@@ -290,6 +305,8 @@ def _decode(hint: Any, value: Any) -> Any:
         return value
     if hint == int | None:
         return None if value is None else _integer(value)
+    if hint == str | None:
+        return _optional_text(value)
     if hint == tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise TypeError(f"expected a list of strings, found {value!r:.80}")

@@ -3,7 +3,10 @@ so a repeated delivery finds its own earlier work instead of doing it twice."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 ANALYSES = "analyses"
+FOLLOWS = "follows"  # stored follows lists; the bucket's lifecycle rule expires them
 
 
 def analysis_doc(analysis: str) -> str:
@@ -36,6 +39,17 @@ def part_blob(analysis: str, group: int, part: int) -> str:
     return f"analyses/{analysis}/parts/g{group:06d}-{part:04d}.tsv.z"
 
 
+def reused_part_blob(analysis: str, group: int, digest: str) -> str:
+    """The counts of a group's followers served from stored follows lists: named by their
+    content, since two deliveries of the lookup may find different entries."""
+    return f"analyses/{analysis}/parts/g{group:06d}-r{digest}.tsv.z"
+
+
+def follows_entry(provider: str, account: str) -> str:
+    """An account's stored follows (core.reuse), for any analysis on that provider."""
+    return f"{FOLLOWS}/{provider}/{quote(account, safe=':')}.z"
+
+
 def popular_blob(analysis: str) -> str:
     return f"analyses/{analysis}/popular.json"
 
@@ -57,6 +71,10 @@ def result_blob(analysis: str) -> str:
 
 def followers_task(analysis: str, page: int) -> str:
     return f"{analysis}-followers-{page}"
+
+
+def lookup_task(analysis: str, group: int) -> str:
+    return f"{analysis}-g{group}-lookup"
 
 
 def follows_task(analysis: str, group: int, index: int, page: int) -> str:

@@ -15,6 +15,13 @@ class AnalysisOptions:
     max_follows_per_follower: int = 5_000
     top_candidates: int = 300
     results: int = 50
+    # Seconds a stored follows list stays good for this analysis (core.reuse); 0: no reuse.
+    max_age: int = 7 * 86_400
+
+    @property
+    def reuse(self) -> bool:
+        """Whether stored follows lists are looked up, and lists read in full stored."""
+        return self.max_age > 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -25,6 +32,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "max_follows_per_follower": (1, 100_000),
     "top_candidates": (1, 1_000),
     "results": (1, 1_000),
+    "max_age": (0, 30 * 86_400),  # the bucket's lifecycle rule deletes entries at 30 days
 }
 
 
@@ -63,5 +71,14 @@ def _bounded(name: str, value: Any) -> int:
 
 
 def options_from_stored(stored: Mapping[str, int]) -> AnalysisOptions:
-    """Options read back from the job store (already validated when they were written)."""
-    return AnalysisOptions(**{f.name: stored[f.name] for f in fields(AnalysisOptions)})
+    """Options read back from the job store (already validated when they were written).
+
+    Raises KeyError without one of the first four; an option added since (`max_age`) takes its
+    default when absent: a document or a message written before it existed.
+    """
+    values = {name: stored[name] for name in FIRST}
+    values |= {f.name: stored[f.name] for f in fields(AnalysisOptions) if f.name in stored}
+    return AnalysisOptions(**values)
+
+
+FIRST = ("max_followers", "max_follows_per_follower", "top_candidates", "results")

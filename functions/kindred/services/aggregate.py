@@ -46,6 +46,7 @@ def aggregate_step(deps: Deps, message: Aggregate) -> None:
         "popular": [[p.id, p.overlap] for p in popular],
         "followers_analyzed": analyzed,
         "followers_in_scope": total,
+        "followers_reused": sum(group.get("reused", 0) for group in groups),
         "coverage": round(analyzed / total, 6) if total else 1.0,
         "skipped": dict(skipped),
         "groups_recorded": len(groups),

@@ -10,25 +10,35 @@ sweeper forced it on, or it failed): it reads the analysis record only every STA
 pages (`_status_due`), since each read is a counted Firestore read and one per page would
 add a read to every upstream call; so at most STATUS_EVERY - 1 calls are spent after the end.
 Entries the adapter dropped (`Page.dropped`) are counted in the group's `skipped`.
+
+With `max_age` (core.reuse), a group starts with a lookup, off the upstream queue: the
+followers whose follows are stored and fresh are counted from their entries, and the chain
+reads only the others, storing each list it reads in full once, at its last page (the ids
+read so far ride in the payload meanwhile, counted in the payload budget with the tally).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
-from kindred.core import names, retry, tally
+from kindred.core import names, retry, reuse, tally
 from kindred.core.cost import Meter
 from kindred.core.errors import KindredError
-from kindred.core.messages import Aggregate, PageFollowers, ReadFollows
+from kindred.core.messages import Aggregate, LookupFollows, PageFollowers, ReadFollows
 from kindred.core.pagination import PageState, advance, page_size
 from kindred.services import progressive
+from kindred.services import reuse as stored
 from kindred.services.deps import Deps
 from kindred.services.failure import fail
 from kindred.services.handoff import send
 
-SPILL_BYTES = 48_000  # an encoded tally past this goes to Cloud Storage (payload budget: 100 KB)
+# Carried bytes past this (the encoded tally and a follows list to store, core.reuse.carry)
+# send the tally to Cloud Storage: the task payload's budget is 100 KB, base64 adds a third.
+SPILL_BYTES = 48_000
 STATUS_EVERY = 10  # pages of a chain between two reads of its analysis's status
 PAST_CRAWL = ("aggregating", "profiles", "ranking", "done", "failed")
 
@@ -98,6 +108,7 @@ def _record_empty_group(deps: Deps, message: PageFollowers, dropped: Mapping[str
             "counted": 0,
             "skipped": dict(dropped),
             "parts": [],
+            "reused": 0,
             "calls": 0,  # the followers call is the followers chain's, not a group's
             "cost": Meter(),  # carried: what this invocation counted so far, this write too
             "at": deps.clock.now(),
@@ -108,15 +119,56 @@ def _record_empty_group(deps: Deps, message: PageFollowers, dropped: Mapping[str
 def _start_group(
     deps: Deps, message: PageFollowers, followers: tuple[str, ...], dropped: Mapping[str, int]
 ) -> None:
-    chain = ReadFollows(
-        analysis=message.analysis,
+    analysis, group = message.analysis, message.group
+    lookup = LookupFollows(
+        analysis=analysis,
         provider=message.provider,
         options=message.options,
-        group=message.group,
+        group=group,
         followers=followers,
         skipped=dict(dropped),  # followers the adapter dropped from this page
     )
-    send(deps, names.follows_task(message.analysis, message.group, 0, 0), chain, carry=False)
+    if message.options.reuse:  # stored follows first, off the upstream queue
+        send(deps, names.lookup_task(analysis, group), lookup, carry=False)
+    else:
+        send(deps, names.follows_task(analysis, group, 0, 0), _chain(lookup), carry=False)
+
+
+def _chain(lookup: LookupFollows, **done: Any) -> ReadFollows:
+    """The chain over a group's followers, after the lookup found what `done` says."""
+    return ReadFollows(
+        analysis=lookup.analysis, provider=lookup.provider, options=lookup.options,
+        group=lookup.group, followers=lookup.followers, skipped=lookup.skipped,
+        cost=lookup.cost, **done,
+    )  # fmt: skip
+
+
+def lookup_step(deps: Deps, message: LookupFollows) -> None:
+    """Count the followers whose stored follows serve (core.reuse); chain over the others.
+
+    Two deliveries may find different entries (one was written between them): either gives
+    the same counts, and the counts it spills are named by their content, so the chain that
+    wins the task name finds its own.
+    """
+    analysis, group, followers = message.analysis, message.group, message.followers
+    served = stored.served(deps, message.provider, followers, message.options)
+    counts: Counter[str] = Counter()
+    for follower in followers:  # a follower listed twice counts twice, as its reads would
+        counts.update(served.get(follower, ()))
+    rest = tuple(follower for follower in followers if follower not in served)
+    reused, parts = len(followers) - len(rest), []
+    encoded = tally.encode(counts) if counts else b""
+    if encoded and (len(encoded) > SPILL_BYTES or not rest):
+        digest = hashlib.blake2b(encoded, digest_size=8).hexdigest()
+        parts.append(names.reused_part_blob(analysis, group, digest))
+        deps.blobs.write(parts[-1], encoded)
+        encoded = b""
+    if not rest:
+        _end_group(deps, message, len(followers), parts, reused, Counter(message.skipped), reused)
+        return
+    text = tally.as_text(encoded) if encoded else ""
+    chain = _chain(message, tally=text, parts=tuple(parts), counted=reused, reused=reused)
+    send(deps, names.follows_task(analysis, group, 0, 0), replace(chain, followers=rest))
 
 
 def follows_step(deps: Deps, message: ReadFollows) -> None:
@@ -126,12 +178,14 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
     counts = tally.decode_text(message.tally)
     parts, counted, skipped = list(message.parts), message.counted, Counter(message.skipped)
     state = message.page
+    # The follower's follows so far, while they may be stored: none yet on its first page.
+    listing = message.listing if state.pages else ("" if options.reuse else None)
     if _status_due(index, state) and _past_crawl(deps, analysis):
         return
-    graph = deps.graph(message.provider)
+    graph, follower = deps.graph(message.provider), message.followers[index]
     limit = page_size(state, options.max_follows_per_follower, graph.max_page)
     try:
-        page = graph.follows(message.followers[index], state.cursor, limit)
+        page = graph.follows(follower, state.cursor, limit)
     except KindredError as error:
         decision = retry.decide(error, deps.attempt, message.delivery.waits)
         if decision.action is not retry.Action.GIVE_UP:
@@ -141,22 +195,27 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
     else:
         cap = options.max_follows_per_follower
         step = advance(state, len(page.accounts), page.cursor, cap, graph.max_page)
-        counts.update(account.id for account in page.accounts[: step.keep])
+        kept = [account.id for account in page.accounts[: step.keep]]
+        counts.update(kept)
         skipped.update(page.dropped)
+        listing = None if page.dropped else reuse.carry(listing, kept)
+        if step.done and listing is not None and step.stop_reason in reuse.STORED_STOPS:
+            stored.remember(deps, message.provider, follower, listing, step.stop_reason, cap)
         done, state = step.done, step.state
         counted += int(done)
     if done:
-        index, state = index + 1, PageState()
+        index, state, listing = index + 1, PageState(), None
     encoded = tally.encode(counts)
     last = index == len(message.followers)
-    if len(encoded) > SPILL_BYTES or last:
+    if len(encoded) + reuse.carried_bytes(listing) > SPILL_BYTES or last:
         if counts:
             name = names.part_blob(analysis, group, len(parts))
             deps.blobs.write(name, encoded)
             parts.append(name)
         encoded = b""
     if last:
-        _end_group(deps, message, parts, counted, skipped)
+        everyone = len(message.followers) + message.reused
+        _end_group(deps, message, everyone, parts, counted, skipped, message.reused)
         return
     send(
         deps,
@@ -169,6 +228,7 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
             parts=tuple(parts),
             counted=counted,
             skipped=dict(skipped),
+            listing=listing,
         ),
     )
 
@@ -188,16 +248,23 @@ def _past_crawl(deps: Deps, analysis: str) -> bool:
 
 
 def _end_group(
-    deps: Deps, message: ReadFollows, parts: list[str], counted: int, skipped: Counter[str]
+    deps: Deps,
+    message: LookupFollows | ReadFollows,
+    followers: int,
+    parts: list[str],
+    counted: int,
+    skipped: Counter[str],
+    reused: int,
 ) -> None:
     deps.store.create(
         names.group_doc(message.analysis, message.group),
         {
             "group": message.group,
-            "followers": len(message.followers),
+            "followers": followers,
             "counted": counted,
             "skipped": dict(skipped),
             "parts": parts,
+            "reused": reused,  # of `counted`: served from stored follows (core.reuse)
             # Top-level, so a status sums the group's calls in one read.
             "calls": Meter.total([message.cost, deps.meter]).upstream_calls,
             "cost": message.cost,

@@ -2,8 +2,9 @@
 
     submit ──> PageFollowers ──> PageFollowers ...          one task per page of followers
                     │  └──> [followers record] ──> Aggregate   once every group is recorded
+                    ├──> LookupFollows ─┐                   with max_age: stored follows first
                     └──> ReadFollows ──> ReadFollows ...    a group: one chain per page of them
-                              └──> [group record] ──> Aggregate
+                              └──> [group record] ──> Aggregate  (a lookup serving all: at once)
                                         └──> RankInterim ──> [interim]   at a step of the schedule
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
     sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
@@ -34,6 +35,7 @@ from kindred.core.messages import (
     FetchBlob,
     FetchProfiles,
     FinishExport,
+    LookupFollows,
     Message,
     PageFollowers,
     PlanExport,
@@ -53,6 +55,7 @@ Step = Callable[[Deps, Any], None]
 
 STEPS: dict[type[Message], Step] = {
     PageFollowers: crawl.followers_step,
+    LookupFollows: crawl.lookup_step,
     ReadFollows: crawl.follows_step,
     RankInterim: progressive.interim_step,
     Aggregate: aggregate.aggregate_step,
@@ -69,7 +72,9 @@ STEPS: dict[type[Message], Step] = {
 }
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
-    PageFollowers: (PageFollowers, ReadFollows, Aggregate, SendMail),  # SendMail: it failed
+    # SendMail: the analysis failed
+    PageFollowers: (PageFollowers, LookupFollows, ReadFollows, Aggregate, SendMail),
+    LookupFollows: (ReadFollows, Aggregate, RankInterim),
     ReadFollows: (ReadFollows, Aggregate, RankInterim),
     RankInterim: (),
     Aggregate: (FetchProfiles, Rank),

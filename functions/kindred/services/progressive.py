@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from kindred.core import interim, names
-from kindred.core.messages import RankInterim, ReadFollows
+from kindred.core.messages import LookupFollows, RankInterim, ReadFollows
 from kindred.core.options import options_from_stored
 from kindred.core.timestamps import rfc3339
 from kindred.services.aggregate import most_followed
@@ -37,7 +37,7 @@ RUNNING_SCORE = "overlap_share"
 FINAL_SCORE = "cosine"
 
 
-def group_ended(deps: Deps, message: ReadFollows) -> bool:
+def group_ended(deps: Deps, message: LookupFollows | ReadFollows) -> bool:
     """After a group's record: ask for an interim if the finished groups are a step of the
     schedule and not all of them (the aggregate's, then the result, rank those). Two reads;
     True if it asked (False for a count asked for already)."""

@@ -67,6 +67,7 @@ def rank_step(deps: Deps, message: Rank) -> None:
         "status": "done",
         "followers_analyzed": summary["followers_analyzed"],
         "followers_in_scope": summary["followers_in_scope"],
+        "followers_reused": summary.get("followers_reused", 0),
         "coverage": summary["coverage"],
         "skipped": summary["skipped"],
         "similar": [

@@ -15,7 +15,15 @@ from kindred.core.timestamps import rfc3339
 from kindred.services import progressive
 from kindred.services.deps import Deps
 
-RESULT_FIELDS = ("followers_analyzed", "coverage", "skipped", "similar", "popular", "cost")
+RESULT_FIELDS = (
+    "followers_analyzed",
+    "followers_reused",
+    "coverage",
+    "skipped",
+    "similar",
+    "popular",
+    "cost",
+)
 TIMES = ("created_at", "started_at", "updated_at", "finished_at")
 
 

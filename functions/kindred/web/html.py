@@ -43,6 +43,7 @@ COSTS = (
     ("firestore_writes", "Firestore writes"),
     ("firestore_reads", "Firestore reads"),
     ("storage_writes", "Storage writes"),
+    ("storage_reads", "Storage reads"),
 )
 
 
@@ -154,6 +155,7 @@ def _summary(report: dict[str, Any]) -> str:
     facts = (
         ("followers analysed", of(report.get("followers_analyzed"), in_scope)),
         ("coverage", percent(coverage)),
+        ("from stored follows", count(report.get("followers_reused"))),
         ("time taken", duration(began, report.get("finished_at"))),
         ("upstream calls", count(as_dict(report.get("cost")).get("upstream_calls"))),
     )
