@@ -140,7 +140,10 @@ def test_an_unknown_account_is_recorded_and_the_collection_goes_on(service):
         ({"accounts": []}, "accounts"),
         ({"accounts": ["a.test"] * 100_001}, "accounts"),
         ({"accounts": ["not a handle!"]}, "accounts"),
-        ({"accounts": ["a.test"], "provider": "mastodon"}, "provider"),
+        ({"accounts": ["a.test"], "provider": "instagram"}, "provider"),
+        ({"accounts": ["a.test"], "provider": "mastodon"}, "accounts"),  # not user@host
+        ({"accounts": ["a@x.test", "b@y.test"], "provider": "mastodon"}, "accounts"),  # 2 servers
+        ({"accounts": ["a@x.test"]}, "accounts"),  # user@host without provider mastodon
         ({"accounts": ["a.test"], "options": {"max_per_account": 0}}, "max_per_account"),
         ({"accounts": ["a.test"], "options": {"replies": "yes"}}, "replies"),
         ({"accounts": ["a.test"], "extra": 1}, "extra"),

@@ -189,10 +189,15 @@ def _source(deps: Deps, provider: str, account: str) -> tuple[str, str]:
     named = split_acct(account) if provider == MASTODON else None
     if named is None:
         return provider, provider
-    host = named[1]
+    check_home(deps, named[1], "account")
+    return mastodon_source(named[1]), provider
+
+
+def check_home(deps: Deps, host: str, field: str) -> None:
+    """Raises InvalidInput naming `field` unless the Mastodon home server `host` is the
+    configured local one or a host whose every address is public (`core.netguard`)."""
     if host != deps.settings.mastodon_local_host:
-        check_public_url(f"https://{host}/", deps.resolve, "account")
-    return mastodon_source(host), provider
+        check_public_url(f"https://{host}/", deps.resolve, field)
 
 
 def start_queued(deps: Deps) -> list[str]:
