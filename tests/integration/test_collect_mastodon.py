@@ -160,8 +160,7 @@ def test_a_mastodon_collection_stores_the_models_images_once_and_records_the_fai
     only = again["accounts"][0]
     assert (only["images"], only["already_stored"], only["fetched"]) == (3, 3, 0)
 
-    manifest = export(env, result["id"])
-    print("export", time.monotonic() - t)  # the export's code knows nothing of Mastodon
+    manifest = export(env, result["id"])  # the export's code knows nothing of Mastodon
     samples = read_samples([shard["url"] for shard in manifest["shardlist"]])
     assert manifest["totals"]["samples"] == len(samples) == total
     files = {}
