@@ -85,10 +85,11 @@ def expected(api: GraphApi, account: int, cap: int) -> tuple[list[tuple[str, int
     return images[:cap], pages
 
 
-def stored(env: dict[str, str], account_id: str) -> tuple[dict, dict, dict]:
-    """({cid: bytes}, {cid: sidecar}, {attachment id: index}) under the account's folder."""
+def stored(env: dict[str, str], did: str) -> tuple[dict, dict, dict]:
+    """({cid: bytes}, {cid: sidecar}, {attachment id: index}) under the account's folder,
+    `media/mastodon/{host}/{id}/` (its did is `{host}/{id}`)."""
     files, sidecars, indexes = {}, {}, {}
-    prefix = f"media/mastodon/{HOST}/{account_id}/"
+    prefix = f"media/mastodon/{did}/"
     for blob in bucket(env).list_blobs(prefix=prefix):
         name = blob.name[len(prefix) :]
         key, _, ext = name.removeprefix("by-id/").partition(".")
@@ -123,7 +124,7 @@ def test_a_mastodon_collection_stores_the_models_images_once_and_records_the_fai
         account = by_account[f"u{number}@{HOST}"]
         images = want[number][0]
         assert account["status"] == "done" and account["images"] == len(images), account
-        assert account["did"] == Identity("ego-twitter").mastodon_id(number)
+        assert account["did"] == f"{HOST}/{Identity('ego-twitter').mastodon_id(number)}"
         files, sidecars, indexes = stored(env, account["did"])
         assert set(files) == {cid for cid, _ in images} == set(sidecars)
         assert all(raw_cid(data) == cid for cid, data in files.items())
@@ -134,7 +135,10 @@ def test_a_mastodon_collection_stores_the_models_images_once_and_records_the_fai
         for cid, media in images:
             sidecar = sidecars[cid]
             assert set(sidecar) == SIDECAR and sidecar["attachment_id"] == str(media)
-            assert sidecar["author"] == {"id": account["did"], "acct": f"u{number}@{HOST}"}
+            assert sidecar["author"] == {
+                "id": account["did"].rpartition("/")[2],
+                "acct": f"u{number}@{HOST}",
+            }
             assert sidecar["size"] == len(files[cid]) and sidecar["source_url"].startswith(
                 env["KINDRED_GRAPH_URL"] + "/system/media_attachments/files/"
             )

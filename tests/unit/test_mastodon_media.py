@@ -59,7 +59,7 @@ def test_a_statuses_image_attachments_become_images_with_their_alt_size_and_url(
     first, second = images
     assert first == MediaImage(
         cid="", mime="image/jpeg", size=0, post_uri=f"https://{HOME}/users/alice/statuses/1",
-        created_at="2026-01-02T03:04:05.678Z", did=ME, handle=f"alice@{HOME}",
+        created_at="2026-01-02T03:04:05.678Z", did=f"{HOME}/{ME}", handle=f"alice@{HOME}",
         alt="a cat on a chair", width=640, height=480, media_id="7",
         url=f"{FILES}/original/abcdef.jpeg",
     )  # fmt: skip
@@ -117,7 +117,8 @@ def test_the_graph_servers_statuses_page_gives_the_models_images_newest_first():
     assert len(images) == len(blobs) == 36
     assert [i.width for i in images] == [b.width for b in blobs]
     assert [i.mime for i in images] == [b.mime for b in blobs]
-    assert all(i.handle == f"u{number}@ego-twitter.test" and i.did == actor for i in images)
+    assert all(i.handle == f"u{number}@ego-twitter.test" for i in images)
+    assert all(i.did == f"ego-twitter.test/{actor}" for i in images)
     assert len({i.media_id for i in images}) == 36  # each attachment its own id
 
 
@@ -197,12 +198,13 @@ def test_each_home_servers_files_have_a_budget_and_queue_of_their_own():
 
 
 def test_an_accounts_files_are_under_its_home_server_and_its_index_by_attachment_id():
-    source = "mastodon:mastodon.social"
-    assert names.media_prefix(source, ME) == f"media/mastodon/mastodon.social/{ME}/"
+    key = f"mastodon.social/{ME}"  # what a Mastodon account's did is: host and id
+    for provider in ("mastodon:mastodon.social", "mastodon"):  # one home server, or several
+        assert names.media_prefix(provider, key) == f"media/mastodon/mastodon.social/{ME}/"
+        assert names.media_index_blob(provider, key, "7") == (
+            f"media/mastodon/mastodon.social/{ME}/by-id/7.json"
+        )
     assert names.media_prefix("local", "did:plc:x") == "media/local/did:plc:x/"
-    assert names.media_index_blob(source, ME, "7") == (
-        f"media/mastodon/mastodon.social/{ME}/by-id/7.json"
-    )
 
 
 def test_an_attachment_rides_in_its_fetch_message_and_older_ones_read_without_its_fields():

@@ -26,6 +26,7 @@ from kindred.adapters.mastodon import MastodonGraph, next_cursor
 from kindred.adapters.mastodon_values import (
     REMOTE,
     SUSPENDED,
+    account_key,
     parse_account,
     parse_id,
     reset_at,
@@ -51,13 +52,17 @@ class MastodonMedia:
         self.graph = graph
 
     def account_id(self, account: str) -> str:
-        """The id of `user@host` on its home server (one call: accounts/lookup). Raises
-        NotFound for an unknown account or one of another server, FailedForGood `suspended`
-        (its statuses are gone), `remote`, `malformed`. A moved account, or one that hides
-        its network, still shows its statuses: their ids are given."""
+        """`{host}/{id}`, the id of `user@host` on its home server (one call:
+        accounts/lookup), what `media_page` takes and the collection names it by. Raises
+        NotFound for an unknown account, FailedForGood `remote` for one of another server
+        (an analysis's similar accounts may be: read on their own server, later), `suspended`
+        (its statuses are gone), `malformed`. A moved account, or one that hides its network,
+        still shows its statuses: their ids are given."""
         named = split_acct(account)
-        if named is None or named[1] != self.graph.host:
-            raise NotFound(f"{account!r} is not an account of {self.graph.host}")
+        if named is None:
+            raise NotFound(f"{account[:80]!r} is not a Mastodon account, user@host")
+        if named[1] != self.graph.host:
+            raise FailedForGood(f"{account} is not an account of {self.graph.host}", REMOTE)
         body = self.graph._get("/api/v1/accounts/lookup", {"acct": named[0]})
         found = parse_account(body, self.graph.host)
         if isinstance(found, str):
@@ -66,11 +71,15 @@ class MastodonMedia:
             raise FailedForGood(f"accounts/lookup({account}) gave {found.acct}", REMOTE)
         if found.unreadable == SUSPENDED:
             raise FailedForGood(f"{found.acct} is suspended", SUSPENDED)
-        return found.id
+        return account_key(found)
 
     def media_page(self, actor: str, cursor: str | None, limit: int, replies: bool) -> MediaPage:
-        if parse_id(actor) is None:
-            raise FailedForGood(f"statuses: {actor[:80]!r} is not a Mastodon id", "malformed")
+        """One page of statuses of the account `{host}/{id}` (`account_id`)."""
+        host, _, account_id = actor.rpartition("/")
+        if host != self.graph.host or parse_id(account_id) is None:
+            raise FailedForGood(f"statuses: {actor[:80]!r} is no account of {self.graph.host}",
+                                "malformed")  # fmt: skip
+        actor = account_id
         params: dict[str, Any] = {"only_media": "true", "exclude_reblogs": "true", "limit": limit}
         params |= {} if replies else {"exclude_replies": "true"}
         params |= {"max_id": cursor} if cursor else {}

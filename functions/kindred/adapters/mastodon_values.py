@@ -154,6 +154,11 @@ def reset_at(headers: Mapping[str, str], now: float) -> float | None:
     return at if at is not None and at <= now + MAX_RESET_WAIT else None
 
 
+def account_key(account: MastodonAccount) -> str:
+    """How a collection names a Mastodon account: `{host}/{id}` (ids are each server's own)."""
+    return f"{account.domain}/{account.id}"
+
+
 def status_images(
     raw: Any, actor: str, home: str, replies: bool
 ) -> tuple[list[MediaImage], list[str]]:
@@ -204,7 +209,7 @@ def _image(
     width, height = parse_count(size.get("width")), parse_count(size.get("height"))
     alt = raw.get("description")
     return MediaImage(
-        cid="", mime=mime, size=0, post_uri=uri, created_at=created, did=account.id,
+        cid="", mime=mime, size=0, post_uri=uri, created_at=created, did=account_key(account),
         handle=account.acct, alt=alt[:MAX_ALT] if isinstance(alt, str) else "",
         width=width or None, height=height or None, media_id=media_id, url=url,
     )  # fmt: skip

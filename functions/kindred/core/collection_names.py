@@ -24,9 +24,10 @@ def accounts_blob(collection: str) -> str:
 
 
 def media_prefix(provider: str, did: str) -> str:
-    """An account's folder: `media/local/{did}/`, `media/mastodon/{host}/{id}/` (a source
-    `mastodon:{host}`: its ids are its own, so the host is part of the name)."""
-    return f"media/{provider.replace(':', '/')}/{did}/"
+    """An account's folder, by its provider's family: `media/local/{did}/`,
+    `media/mastodon/{host}/{id}/` (a Mastodon account's `did` is `{host}/{id}`: its home
+    server's ids are that server's own), whatever home server the collection read."""
+    return f"media/{provider.partition(':')[0]}/{did}/"
 
 
 def media_blob(provider: str, did: str, cid: str, extension: str) -> str:

@@ -19,8 +19,8 @@ class MediaImage:
     Bluesky names an image by its CID, known before download. Mastodon names an attachment
     by its id on the home server and says nothing of its bytes: `cid` is then "" (it is
     computed from the bytes once they are checked), `media_id` is that id, `url` where the
-    bytes are, `size` 0 (not said), `did` the account's id on its home server and `handle`
-    its `user@host`.
+    bytes are, `size` 0 (not said), `did` the account's `{host}/{id}` (its id on its home
+    server) and `handle` its `user@host`.
     """
 
     cid: str
@@ -53,7 +53,7 @@ def sidecar(image: MediaImage, cid: str, size: int, source_url: str) -> dict[str
     author = (
         {"did": image.did, "handle": image.handle}
         if image.cid
-        else {"id": image.did, "acct": image.handle}
+        else {"id": image.did.rpartition("/")[2], "acct": image.handle}
     )
     ratio = {"width": image.width, "height": image.height} if image.width and image.height else None
     body: dict[str, Any] = {

@@ -40,13 +40,14 @@ from kindred.ports import MediaSource
 from kindred.services import notices
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
-from kindred.services.submit import ACCOUNT, HANDLE_OR_DID, check_home
+from kindred.services.submit import ACCOUNT, check_home, refuse_another_form
 
 PROVIDERS = ("local", "bluesky", MASTODON)
 # Providers whose blobs are on each account's own PDS, named by its DID document (resolved
 # once per account, by its chain, when its first image is handed on); `local` serves them all.
 RESOLVES_PDS = frozenset({"bluesky"})
 MAX_ACCOUNTS = 100_000
+MAX_CHECKED_HOSTS = 20  # Mastodon home servers checked at submit; each call checks its own
 DEFAULT_TOP, MAX_TOP = 10, 1_000  # from an analysis: its N most similar accounts
 MAX_PER_ACCOUNT = 100_000
 CHUNK = 500  # accounts per stored list object and per StartCollection task
@@ -68,9 +69,8 @@ def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOp
     `top` most similar accounts of the finished analysis `from_analysis`; raises InvalidInput."""
     if not isinstance(body, dict) or "from_analysis" not in body:
         accounts, provider, options = parse_request(body)
-        host = mastodon_host(provider)
-        if host is not None:  # a user-given host: public addresses only, or the local one
-            check_home(deps, host, "accounts")
+        if provider.partition(":")[0] == MASTODON:  # user-given hosts: public, or the local one
+            _check_hosts(deps, accounts)
         return accounts, provider, options
     unknown = sorted(set(body) - {"from_analysis", "top", "options", "notify_email"})
     if unknown:
@@ -98,13 +98,17 @@ def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOp
     accounts = [similar["handle"] for similar in doc["result"]["similar"][:top]]
     if not accounts:
         raise InvalidInput(f"analysis {analysis} found no similar account", "from_analysis")
-    return accounts, doc["provider"], _options(body.get("options", {}))
+    provider = doc["provider"]
+    if mastodon_host(provider) is not None:  # each on its own home server, checked by its calls
+        provider = mastodon_provider(accounts)
+    return accounts, provider, _options(body.get("options", {}))
 
 
 def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
-    """(accounts, provider, options) from a `POST /collections` body; raises InvalidInput.
-    Mastodon accounts are `user@host`, all of one home server: the provider is then its
-    source, `mastodon:{host}` (its ids, its queues; as an analysis reads one server)."""
+    """(accounts, provider, options) from a `POST /collections` body; raises InvalidInput,
+    and NotFound for an account of a form the provider's accounts never have. Mastodon
+    accounts are `user@host`, each read on its own home server: the provider is that
+    server's source, `mastodon:{host}`, when they share one, else `mastodon`."""
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
     unknown = sorted(set(body) - {"accounts", "provider", "options", "notify_email"})
@@ -117,6 +121,13 @@ def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
             f"accounts must be a list of 1 to {MAX_ACCOUNTS:,} handles or DIDs, not {found}",
             "accounts",
         )
+    for i, account in enumerate(accounts):
+        if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
+            raise InvalidInput(
+                f"accounts[{i}] must be a handle (name.example.com), a DID or user@host "
+                f"(Mastodon), not {str(account)[:80]!r}",
+                "accounts",
+            )
     provider = body.get("provider", "local")
     if provider not in PROVIDERS:
         raise InvalidInput(
@@ -124,42 +135,40 @@ def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
             f"{', '.join(PROVIDERS)}",
             "provider",
         )
+    named = [account.lstrip("@") for account in accounts]
+    for account in named:
+        refuse_another_form(provider, account, "accounts")
     if provider == MASTODON:
-        accounts, provider = _mastodon_accounts(accounts)
-        return accounts, provider, _options(body.get("options", {}))
-    for i, account in enumerate(accounts):
-        if not isinstance(account, str) or not HANDLE_OR_DID.fullmatch(account):
-            raise InvalidInput(
-                f"accounts[{i}] must be a handle (name.example.com) or a DID, "
-                f"not {str(account)[:80]!r}; a Mastodon account (user@host) goes with "
-                "provider mastodon",
-                "accounts",
-            )
-    return [a.lstrip("@") for a in accounts], provider, _options(body.get("options", {}))
+        named = [_acct(account) for account in named]
+        provider = mastodon_provider(named)
+    return named, provider, _options(body.get("options", {}))
 
 
-def _mastodon_accounts(accounts: list[Any]) -> tuple[list[str], str]:
-    """(the accounts as `user@host`, their home server's source); raises InvalidInput for an
-    account of another form, or accounts of several servers."""
-    named = []
-    for i, account in enumerate(accounts):
-        well_formed = isinstance(account, str) and ACCOUNT.fullmatch(account)
-        parts = split_acct(account) if well_formed else None
-        if parts is None:
-            raise InvalidInput(
-                f"accounts[{i}] must be a Mastodon account, user@host (host: its home "
-                f"server), not {str(account)[:80]!r}",
-                "accounts",
-            )
-        named.append(parts)
-    hosts = sorted({host for _, host in named})
-    if len(hosts) > 1:
-        raise InvalidInput(
-            f"the accounts are on {len(hosts)} home servers ({', '.join(hosts[:3])}, ...): a "
-            "collection reads one server's accounts; collect each server's apart",
-            "accounts",
-        )
-    return [f"{user}@{host}" for user, host in named], mastodon_source(hosts[0])
+def _acct(account: str) -> str:
+    """`user@host` as Mastodon names it, the host lower-cased (`core.sources.split_acct`)."""
+    user, host = split_acct(account) or ("", "")
+    return f"{user}@{host}"
+
+
+def mastodon_provider(accounts: list[str]) -> str:
+    """The provider of a collection of these `user@host` accounts: their home server's source
+    when they share one, else `mastodon` (each account then read on its own)."""
+    hosts = {account.rpartition("@")[2] for account in accounts}
+    return mastodon_source(hosts.pop()) if len(hosts) == 1 else MASTODON
+
+
+def account_source(provider: str, account: str) -> str:
+    """Where an account of a collection of `provider` is read: a Mastodon account on its own
+    home server (`mastodon:{host}`), any other as the collection's provider says."""
+    return mastodon_source(account.rpartition("@")[2]) if provider == MASTODON else provider
+
+
+def _check_hosts(deps: Deps, accounts: list[str]) -> None:
+    """Raises InvalidInput naming `accounts` for a home server that is neither the local one
+    nor public, of the first MAX_CHECKED_HOSTS the accounts name (each call checks again)."""
+    hosts = dict.fromkeys(account.rpartition("@")[2] for account in accounts)
+    for host in list(hosts)[:MAX_CHECKED_HOSTS]:
+        check_home(deps, host, "accounts")
 
 
 def _options(raw: Any) -> CollectOptions:
@@ -227,8 +236,8 @@ def start_step(deps: Deps, message: StartCollection) -> None:
     options = CollectOptions(**doc["options"])
     for i, account in enumerate(accounts):
         chain = ReadMedia(
-            analysis=collection, provider=doc["provider"], account=account,
-            index=offset + i, options=options,
+            analysis=collection, provider=account_source(doc["provider"], account),
+            account=account, index=offset + i, options=options,
         )  # fmt: skip
         send(deps, names.media_task(collection, offset + i, 0), chain, carry=False)
     if offset + CHUNK < doc["accounts_total"]:
@@ -251,10 +260,11 @@ def media_source(deps: Deps, provider: str, blob_url: str = "") -> MediaSource:
     return BlueskyMedia(graph, blob_url or None)
 
 
-def _named_by_id(source: str) -> bool:
-    """Whether the source's images are named by an upstream id, not by their CID (Mastodon):
-    their outcomes are then kept by that id, and by CID once their bytes are."""
-    return mastodon_host(source) is not None
+def _named_by_id(provider: str) -> bool:
+    """Whether the provider's images are named by an upstream id, not by their CID
+    (Mastodon's, of one home server or several): their outcomes are then kept by that id,
+    and by CID once their bytes are."""
+    return provider.partition(":")[0] == MASTODON
 
 
 def _given_up(deps: Deps, error: KindredError, waits: int) -> str:
