@@ -8,9 +8,13 @@
 
 Firestore is written per collection (its record, its end) and per account (one `create()`
 marker), never per image: each FetchBlob records its outcome as a small Storage object
-(`{cid}.stored`, `.present`, `.failed-{reason}`, `.unfetched-{reason}`), and the account's
+(`{key}.stored`, `.present`, `.failed-{reason}`, `.unfetched-{reason}`), and the account's
 CheckAccount lists them (one list call) until every image it handed on has one, rescheduling
 itself at most MAX_ROUNDS times (docs/decisions/0007-media-collection.md).
+
+The providers differ only where `media_source` and `_named_by_id` say: Bluesky's dialect
+names an image by its CID; Mastodon's by its attachment id, after a lookup of the account's
+id (a task of its own), and its bytes get their CID once checked (0013-mastodon.md).
 """
 
 from __future__ import annotations
