@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 import urllib3
 
 from kindred.adapters import pinned
-from kindred.adapters.bluesky import MAX_BODY, MAX_CURSOR, _error_body, _read
+from kindred.adapters.bluesky import MAX_CURSOR, _error_body, _read
 from kindred.adapters.mastodon_values import (
     REMOTE,
     MastodonAccount,
@@ -174,7 +174,7 @@ class MastodonGraph:
         return response, deadline
 
     def body(self, what: str, response: urllib3.BaseHTTPResponse, deadline: float,
-             limit: int = MAX_BODY) -> bytes:  # fmt: skip
+             limit: int | None = None) -> bytes:  # fmt: skip
         """The whole body of a `call`'s answer, by its deadline (`bluesky._read`)."""
         try:
             data = _read(what, response, deadline, self.timeout, limit)
