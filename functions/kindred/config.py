@@ -56,6 +56,11 @@ class Settings:
     # graph_url on loopback: the one host let through the public-address check.
     mastodon_local_host: str = ""
     mastodon_local_rate: float = 20.0
+    # Their media files (an attachment's `url`: the server's own files or a media host it
+    # names), a budget apart from the API's: Mastodon documents no limit for them (they are
+    # served outside its API, by its web server or a CDN), so a polite pace, a queue each.
+    mastodon_blobs_rate: float = 2.0
+    mastodon_local_blobs_rate: float = 9.0
     # E-mail (`notify_email`): the SMTP server the result link is sent through; none set, no
     # e-mail is accepted. security: `starttls` (upgrade a plain connection, usually port 587),
     # `tls` (TLS from the start, usually 465) or `none` (the local stack's mail server only).
@@ -87,14 +92,18 @@ class Settings:
         return ("local", "bluesky", MASTODON)
 
     def upstream_queue(self, provider: str) -> str:
-        """Every call to a provider goes through its own queue: the queue's rate is the budget."""
-        host = mastodon_host(provider)
+        """Every call to a provider goes through its own queue: the queue's rate is the budget.
+        `provider` is a source or the blob budget of one (`blob_upstream`)."""
+        source, blobs = _budget(provider)
+        suffix = "-blobs" if blobs else ""
+        host = mastodon_host(source)
         if host is not None and host == self.mastodon_local_host:
-            return "upstream-mastodon-local"
+            return f"upstream-mastodon-local{suffix}"
         if host is not None:
             named = host in self.mastodon_hosts
-            return f"upstream-mastodon-{host.replace('.', '-')}" if named else "upstream-mastodon"
-        return f"upstream-{provider}"
+            queue = f"upstream-mastodon-{host.replace('.', '-')}" if named else "upstream-mastodon"
+            return queue + suffix
+        return f"upstream-{source}{suffix}"
 
     @property
     def pipeline_queue(self) -> str:
@@ -111,16 +120,22 @@ class Settings:
         return "mail"
 
     def blob_upstream(self, provider: str) -> str:
-        """The budget getBlob spends for a provider: its queue is `upstream_queue` of this."""
-        return f"{provider}-blobs"
+        """The budget a source's image downloads spend (getBlob, a Mastodon attachment's
+        file): `local-blobs`, `bluesky-blobs`, `mastodon-blobs:{host}`. Its queue is
+        `upstream_queue` of this, its rate `upstream_rate`; `_budget` reads it back."""
+        family, colon, host = provider.partition(":")
+        return f"{family}{BLOBS}{colon}{host}"
 
     def upstream_rate(self, provider: str) -> float:
-        host = mastodon_host(provider)
+        source, blobs = _budget(provider)
+        suffix = "_blobs" if blobs else ""
+        host = mastodon_host(source)
         if host is not None:
-            return (
-                self.mastodon_local_rate if host == self.mastodon_local_host else self.mastodon_rate
-            )
-        rate: float = getattr(self, f"{provider.replace('-', '_')}_rate")
+            local = "_local" if host == self.mastodon_local_host else ""
+            field = f"mastodon{local}{suffix}_rate"
+        else:
+            field = f"{source}{suffix}_rate"
+        rate: float = getattr(self, field)
         return rate
 
     @classmethod
@@ -173,6 +188,8 @@ ENV: dict[str, str] = {
     "mastodon_hosts": "KINDRED_MASTODON_HOSTS",
     "mastodon_local_host": "KINDRED_MASTODON_LOCAL_HOST",
     "mastodon_local_rate": "KINDRED_MASTODON_LOCAL_RATE",
+    "mastodon_blobs_rate": "KINDRED_MASTODON_BLOBS_RATE",
+    "mastodon_local_blobs_rate": "KINDRED_MASTODON_LOCAL_BLOBS_RATE",
     "smtp_host": "KINDRED_SMTP_HOST",
     "smtp_port": "KINDRED_SMTP_PORT",
     "smtp_security": "KINDRED_SMTP_SECURITY",
@@ -184,6 +201,15 @@ ENV: dict[str, str] = {
 }
 SMTP_SECURITY = ("starttls", "tls", "none")
 API_KEY_ALIAS = "KINDRED_API_KEY"  # one key, as `kindred up` exports it for the CLI too
+BLOBS = "-blobs"  # a blob budget's mark, after the provider's family (before a Mastodon host)
+
+
+def _budget(name: str) -> tuple[str, bool]:
+    """(the source, whether it is its blob budget) of a budget name: `mastodon-blobs:h` is
+    (`mastodon:h`, True). The mark sits before the colon, so no host name can fake it."""
+    family, colon, host = name.partition(":")
+    blobs = family.endswith(BLOBS)
+    return f"{family.removesuffix(BLOBS)}{colon}{host}", blobs
 
 
 def to_env(**values: Any) -> dict[str, str]:

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import IO, Any, Protocol
 
 from kindred.core.accounts import Account, AccountProfile, Page
-from kindred.core.media import MediaPage
+from kindred.core.media import MediaImage, MediaPage
 from kindred.core.messages import Message
 
 __all__ = [
@@ -47,7 +47,8 @@ class GraphSource(Protocol):
 
 
 class MediaSource(Protocol):
-    """A provider's posts with images and their blobs. Every method is one upstream call.
+    """A provider's posts with images and their blobs. Every method that calls upstream is
+    one upstream call.
 
     Raises NotFound for an unknown account, FailedForGood (with a reason: `deactivated`,
     `suspended`, `blob_not_found`, `too_large`, ...) for what no retry mends, RetryLater for
@@ -55,13 +56,22 @@ class MediaSource(Protocol):
     """
 
     max_page: int  # the largest feed `limit` the upstream accepts
+    max_bytes: int  # the largest image file the upstream accepts
+    # True when feed pages name the account by an id that a lookup gives (Mastodon's
+    # /accounts/:id/statuses): `account_id` is then a call, in a task of its own.
+    looks_up: bool
+
+    def account_id(self, account: str) -> str:
+        """What `media_page` takes for the account: the account itself (no call) or, when
+        `looks_up`, its id (one call)."""
+        ...
 
     def media_page(self, actor: str, cursor: str | None, limit: int, replies: bool) -> MediaPage:
         """One page of the actor's own posts with images, newest first (reposts left out)."""
         ...
 
-    def blob(self, did: str, cid: str, max_bytes: int) -> bytes:
-        """The blob's bytes as served (the caller checks them against the CID)."""
+    def blob(self, image: MediaImage, max_bytes: int) -> bytes:
+        """The image's bytes as served (the caller checks them: `core.image_check`)."""
         ...
 
 

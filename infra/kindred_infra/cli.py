@@ -355,9 +355,10 @@ def analyze(account: str, home: str | None, provider: str, email: str | None, wa
     click.echo("  (a page in a browser, JSON for other clients)")
 
 
-def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
+def _accounts(given: tuple[str, ...], from_file: Path | None, provider: str) -> list[str]:
     """The accounts typed and those of FILE (one a line; blank lines and `#` comments skipped),
     each checked as the API checks it, before anything is sent."""
+    from kindred.core.sources import split_acct
     from kindred.services.submit import HANDLE_OR_DID
 
     named = [(account, "'ACCOUNT...'") for account in given]
@@ -373,7 +374,11 @@ def _accounts(given: tuple[str, ...], from_file: Path | None) -> list[str]:
             if account:
                 named.append((account, f"'--from-file' line {number}"))
     for account, where in named:
-        if not HANDLE_OR_DID.fullmatch(account):
+        if provider == "mastodon" and split_acct(account) is None:
+            raise click.BadParameter(
+                f"{account[:80]!r} is not a Mastodon account, user@host", param_hint=where
+            )
+        if provider != "mastodon" and not HANDLE_OR_DID.fullmatch(account):
             raise click.BadParameter(
                 f"{account[:80]!r} is not a handle (name.example.com) or a DID", param_hint=where
             )
@@ -430,7 +435,8 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
             from_analysis: str | None, top: int | None, max_per_account: int | None,
             provider: str, replies: bool | None, email: str | None, wait: bool, as_json: bool,
             api_url: str | None) -> None:  # fmt: skip
-    """Store the images of each ACCOUNT (handles or DIDs) in the stack's bucket, once each."""
+    """Store the images of each ACCOUNT (handles or DIDs; with --provider mastodon, user@host
+    of one home server) in the stack's bucket, once each."""
     import json
 
     from rich.console import Console
@@ -442,7 +448,7 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
         raise click.UsageError("give ACCOUNT... (or --from-file) or --from-analysis, not both")
     if top is not None and from_analysis is None:
         raise click.BadParameter("goes with --from-analysis", param_hint="'--top'")
-    chosen = _accounts(accounts, from_file) if from_analysis is None else []
+    chosen = _accounts(accounts, from_file, provider) if from_analysis is None else []
     options: dict[str, int | bool] = {}
     if max_per_account is not None:
         options["max_per_account"] = max_per_account
@@ -453,8 +459,8 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
         raise click.ClickException(
             f"no stack is running here: `{kindred_command()} up --media` starts one"
         )
-    if provider == "local":
-        _refuse_a_local_stack_without_media(home, api)
+    if provider in ("local", "mastodon"):
+        _refuse_a_local_stack_without_media(home, api, provider, chosen)
     err = Console(stderr=True)
     try:
         submitted = api.submit_collection(chosen, provider, options, from_analysis, top, email)
@@ -477,19 +483,27 @@ def collect(accounts: tuple[str, ...], home: str | None, from_file: Path | None,
     out = Console(width=None if Console().is_terminal else 80)
     out.print(render.collection_table(result))
     if where:
-        click.echo(f"files: {where}{{did}}/{{cid}}.{{ext}}, beside {{cid}}.json")
+        account = "{id}" if provider == "mastodon" else "{did}"  # the home server's id
+        click.echo(f"files: {where}{account}/{{cid}}.{{ext}}, beside {{cid}}.json")
     click.echo(f"status: {submitted['status_url']}")
 
 
-def _refuse_a_local_stack_without_media(home: str | None, api: KindredApi) -> None:
+def _refuse_a_local_stack_without_media(
+    home: str | None, api: KindredApi, provider: str, accounts: list[str]
+) -> None:
     """The local stack's graph server started without --media serves no posts or images: every
-    account of a collection would fail as `rejected`, so say how to start one that does."""
+    account of a collection would fail as `rejected` (its Mastodon accounts would have no
+    image), so say how to start one that does."""
     from kindred_infra.stack import state
 
     where = _home(home)
     record = state.load(where)
-    if record is None or api.base_url != read_env_file(where).get("KINDRED_API_URL"):
+    env = read_env_file(where)
+    if record is None or api.base_url != env.get("KINDRED_API_URL"):
         return  # not this clone's stack: its API answers for itself
+    local_host = env.get("KINDRED_MASTODON_LOCAL_HOST", "")
+    if provider == "mastodon" and not any(a.endswith(f"@{local_host}") for a in accounts):
+        return  # accounts of other home servers than the graph server's
     if not record.serves_media():
         me = kindred_command()
         raise click.ClickException(

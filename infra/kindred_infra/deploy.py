@@ -65,6 +65,9 @@ class Target:
             service_account=self.service_account,
             bluesky_rate=rates.get(SETTINGS.upstream_queue("bluesky")),
             mastodon_rate=rates.get(SETTINGS.upstream_queue("mastodon")),
+            mastodon_blobs_rate=rates.get(
+                SETTINGS.upstream_queue(SETTINGS.blob_upstream("mastodon"))
+            ),
             **dataclasses.asdict(self.mail),
         )
 

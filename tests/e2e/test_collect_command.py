@@ -32,6 +32,8 @@ def test_bad_flags_and_accounts_are_refused_by_name_before_anything_is_sent(tmp_
     bad = collect(nowhere, "--from-file", str(listed))
     assert bad.returncode == 2 and "'--from-file' line 4" in bad.stderr
     assert "'not a handle!' is not a handle" in bad.stderr
+    mastodon = collect(nowhere, BUSY, "--provider", "mastodon")  # a handle, not user@host
+    assert mastodon.returncode == 2 and "is not a Mastodon account, user@host" in mastodon.stderr
     unreachable = collect(nowhere, BUSY, "--wait")
     assert unreachable.returncode == 1 and "cannot reach the kindred API" in unreachable.stderr
     assert len(unreachable.stderr.strip().splitlines()) == 1
@@ -70,6 +72,20 @@ def test_json_prints_the_result_with_each_accounts_images_bytes_reason_and_files
     assert busy["prefix"] == f"gs://kindred-local/media/local/{busy['did']}/"
     assert deactivated["status"] == "failed" and deactivated["reason"] == "deactivated"
     assert result["files"] == "gs://kindred-local/media/local/"
+
+
+def test_over_mastodon_each_account_is_read_on_its_home_server(media_stack):
+    done = collect(media_stack, "u6017542@ego-twitter.test", "--provider", "mastodon",
+                   "--max-per-account", "5", "--wait", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["provider"] == "mastodon:ego-twitter.test" and result["status"] == "done"
+    (account,) = result["accounts"]
+    assert account["images"] == 5 and account["did"].startswith("ego-twitter.test/")
+    assert account["prefix"] == f"gs://kindred-local/media/mastodon/{account['did']}/"
+    assert result["files"] == "gs://kindred-local/media/mastodon/ego-twitter.test/"
+    # a lookup, one page of statuses, a file per image
+    assert result["progress"]["upstream_calls"] == 1 + 1 + 5
 
 
 def test_without_wait_it_prints_the_collection_id_and_status_url(media_stack):

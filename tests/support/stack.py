@@ -17,8 +17,9 @@ from kindred_infra import stack
 from kindred_infra.stack.control import read_env_file
 
 TEST_RATE = 100.0  # dispatches/s on the upstream queue: the suite's time, not the design's
-# The local stack's upstream queues: the graph server's AppView dialect and its Mastodon one.
-UPSTREAM_QUEUES = ("upstream-local", "upstream-mastodon-local")
+# The local stack's upstream queues: the graph server's AppView dialect and its Mastodon one,
+# and the Mastodon dialect's media files.
+UPSTREAM_QUEUES = ("upstream-local", "upstream-mastodon-local", "upstream-mastodon-local-blobs")
 
 
 def tasks_client(local_stack: dict[str, str]) -> tasks_v2.CloudTasksClient:

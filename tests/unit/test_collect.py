@@ -13,7 +13,7 @@ from support.walk import deliver_all
 
 from kindred.core import collection_names as names
 from kindred.core.cid import blob_cid
-from kindred.core.errors import InvalidInput
+from kindred.core.errors import InvalidInput, NotFound
 from kindred.core.media import CollectOptions
 from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
 from kindred.services import collect, pipeline
@@ -140,7 +140,7 @@ def test_an_unknown_account_is_recorded_and_the_collection_goes_on(service):
         ({"accounts": []}, "accounts"),
         ({"accounts": ["a.test"] * 100_001}, "accounts"),
         ({"accounts": ["not a handle!"]}, "accounts"),
-        ({"accounts": ["a.test"], "provider": "mastodon"}, "provider"),
+        ({"accounts": ["a.test"], "provider": "instagram"}, "provider"),
         ({"accounts": ["a.test"], "options": {"max_per_account": 0}}, "max_per_account"),
         ({"accounts": ["a.test"], "options": {"replies": "yes"}}, "replies"),
         ({"accounts": ["a.test"], "extra": 1}, "extra"),
@@ -150,6 +150,31 @@ def test_bad_requests_name_the_field(body, field):
     with pytest.raises(InvalidInput) as error:
         collect.parse_request(body)
     assert error.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("accounts", "provider"),
+    [
+        (["a.test"], "mastodon"),
+        (["did:plc:x"], "mastodon"),
+        (["a@x.test"], "local"),
+        (["a@x"], "mastodon"),
+    ],
+)
+def test_a_well_formed_account_of_another_providers_form_is_found_nowhere(accounts, provider):
+    with pytest.raises(NotFound) as error:
+        collect.parse_request({"accounts": accounts, "provider": provider})
+    assert error.value.field == "accounts"
+
+
+def test_mastodon_accounts_are_read_each_on_its_own_home_server():
+    one = collect.parse_request({"accounts": ["@A@X.test", "b@x.test"], "provider": "mastodon"})
+    assert one[:2] == (["A@x.test", "b@x.test"], "mastodon:x.test")
+    several = collect.parse_request({"accounts": ["a@x.test", "b@y.test"], "provider": "mastodon"})
+    assert several[:2] == (["a@x.test", "b@y.test"], "mastodon")
+    assert collect.account_source("mastodon", "b@y.test") == "mastodon:y.test"
+    assert collect.account_source("mastodon:x.test", "a@x.test") == "mastodon:x.test"
+    assert collect.account_source("local", "a.test") == "local"
 
 
 def test_a_whole_collection_hands_on_only_what_the_table_says(service):

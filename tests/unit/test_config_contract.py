@@ -22,8 +22,9 @@ def test_every_setting_has_one_variable_and_every_variable_one_setting():
 
 def test_the_queues_the_functions_use_are_queue_yamls_at_its_rates():
     for provider in DEFAULTS.providers:
-        queue = QUEUES[DEFAULTS.upstream_queue(provider)]
-        assert DEFAULTS.upstream_rate(provider) == queue.rate, provider
+        for budget in (provider, DEFAULTS.blob_upstream(provider)):  # its API, its files
+            queue = QUEUES[DEFAULTS.upstream_queue(budget)]
+            assert DEFAULTS.upstream_rate(budget) == queue.rate, budget
     assert DEFAULTS.pipeline_queue in QUEUES
     assert DEFAULTS.export_queue in QUEUES
     assert DEFAULTS.mail_queue in QUEUES
@@ -38,6 +39,13 @@ def test_each_mastodon_home_server_has_its_queue_at_the_documented_rate_kept_und
     for queue in [QUEUES[shared], *(QUEUES[DEFAULTS.upstream_queue(f"mastodon:{h}")]
                                     for h in DEFAULTS.mastodon_hosts)]:  # fmt: skip
         assert 0.85 * 300 <= queue.rate * 300 < 300, queue.name
+    # and its media files their own queue, beside its API's, at their own rate
+    files = DEFAULTS.upstream_queue(DEFAULTS.blob_upstream("mastodon:elsewhere.example"))
+    for host in DEFAULTS.mastodon_hosts:
+        budget = DEFAULTS.blob_upstream(f"mastodon:{host}")
+        queue = QUEUES[DEFAULTS.upstream_queue(budget)]
+        assert queue.name not in (files, shared) and queue.name.endswith("-blobs")
+        assert queue.rate == DEFAULTS.upstream_rate(budget) == QUEUES[files].rate
 
 
 def test_the_stack_sets_only_known_variables_and_the_functions_read_back_its_options(tmp_path):
@@ -60,6 +68,9 @@ def test_the_stack_sets_only_known_variables_and_the_functions_read_back_its_opt
     assert (
         queue.name == "upstream-mastodon-local" and read.upstream_rate(local_mastodon) == queue.rate
     )
+    files = read.blob_upstream(local_mastodon)
+    queue = QUEUES[read.upstream_queue(files)]
+    assert queue.name == "upstream-mastodon-local-blobs" and read.upstream_rate(files) == queue.rate
 
 
 def test_the_stacks_defaults_are_the_functions():
@@ -75,6 +86,8 @@ def test_deploy_sets_only_known_variables_with_queue_yamls_rates():
     assert set(env) <= set(config.ENV.values())
     read = Settings.from_env(env)
     assert read.upstream_rate("bluesky") == QUEUES[DEFAULTS.upstream_queue("bluesky")].rate
+    files = DEFAULTS.blob_upstream("mastodon")
+    assert read.upstream_rate(files) == QUEUES[DEFAULTS.upstream_queue(files)].rate
     assert (read.project, read.location, read.service_account) == ("p", "r", "sa@p")
     assert not read.smtp_host  # no SMTP server named: no e-mail
     mail = deploy.MailTarget("smtp.example.org", 465, "tls", "kindred", "k <k@example.org>")

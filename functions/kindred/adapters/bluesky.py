@@ -144,17 +144,20 @@ def _read(
     response: requests.Response | urllib3.BaseHTTPResponse,
     deadline: float,
     timeout: float,
+    limit: int | None = None,
 ) -> bytes:
-    """The whole body, streamed: RetryLater past MAX_BODY bytes or past the call's deadline.
+    """The whole body, streamed: RetryLater past `limit` bytes (MAX_BODY unless given) or
+    past the call's deadline.
 
     Each read waits at most the time left to the deadline, so a body sent a byte at a time
     cannot hold the call longer than `timeout` in all. `response` is requests' or, for a
     pinned connection (`adapters.pinned`), urllib3's own, opened without preloading.
     """
     raw = response.raw if isinstance(response, requests.Response) else response
+    limit = MAX_BODY if limit is None else limit
     declared = raw.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise RetryLater(f"{method}: an answer of {declared} bytes, over the {MAX_BODY} cap")
+    if declared.isdigit() and int(declared) > limit:
+        raise RetryLater(f"{method}: an answer of {declared} bytes, over the {limit} cap")
     chunks: list[bytes] = []
     size = 0
     try:
@@ -169,8 +172,8 @@ def _read(
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)
-            if size > MAX_BODY:
-                raise RetryLater(f"{method}: an answer over {MAX_BODY} bytes; stopped reading")
+            if size > limit:
+                raise RetryLater(f"{method}: an answer over {limit} bytes; stopped reading")
             chunks.append(chunk)
     except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as error:
         if time.monotonic() >= deadline:

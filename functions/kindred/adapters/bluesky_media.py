@@ -35,10 +35,15 @@ class BlueskyMedia:
     `blob_url` (the account's PDS; the local graph server serves both)."""
 
     max_page = 100
+    max_bytes = MAX_BLOB_BYTES
+    looks_up = False  # getAuthorFeed takes a handle or a DID
 
     def __init__(self, graph: BlueskyGraph, blob_url: str | None = None):
         self.graph = graph
         self.blob_url = (blob_url or graph.base_url).rstrip("/")
+
+    def account_id(self, account: str) -> str:
+        return account
 
     def media_page(self, actor: str, cursor: str | None, limit: int, replies: bool) -> MediaPage:
         params: dict[str, Any] = {"actor": actor, "limit": limit, "filter": "posts_with_media"}
@@ -60,9 +65,9 @@ class BlueskyMedia:
             raise RetryLater(f"{FEED}: cursor is {type(next_cursor).__name__}, not a string")
         return MediaPage(tuple(images), next_cursor or None, min(len(items), limit), dropped)
 
-    def blob(self, did: str, cid: str, max_bytes: int = MAX_BLOB_BYTES) -> bytes:
+    def blob(self, image: MediaImage, max_bytes: int = MAX_BLOB_BYTES) -> bytes:
         """The blob's bytes (unchecked: the caller checks them against the CID)."""
-        graph = self.graph
+        graph, did, cid = self.graph, image.did, image.cid
         reopens = graph.window.closed_until(time.time())
         if reopens is not None:
             raise RetryLater(f"{GET_BLOB}: not called, a 429 holds until {reopens:.0f}", reopens)

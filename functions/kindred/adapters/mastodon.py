@@ -20,11 +20,12 @@ streamed, one deadline for the whole call, a size cap). What differs:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
@@ -116,14 +117,8 @@ class MastodonGraph:
                 kept.append(account)
             else:
                 dropped[reason] = dropped.get(reason, 0) + 1
-        try:
-            next_cursor = next_max_id(link)
-        except ValueError as error:
-            raise RetryLater(f"{name}: {error}") from error
-        if next_cursor is not None and len(next_cursor) > MAX_CURSOR:
-            raise RetryLater(f"{name}: a cursor of {len(next_cursor)} characters")
         accounts = tuple(a.as_account() for a in kept if isinstance(a, MastodonAccount))
-        return Page(accounts, next_cursor, {k: n for k, n in dropped.items() if n})
+        return Page(accounts, next_cursor(name, link), {k: n for k, n in dropped.items() if n})
 
     def _skip(self, account: MastodonAccount, name: str) -> str | None:
         """Why a listed follower is left out, or None to keep it; a followed account is kept
@@ -140,42 +135,80 @@ class MastodonGraph:
     def _get_with_link(self, path: str, params: dict[str, Any]) -> tuple[Any, str]:
         """The parsed body of a 200 and its `Link` header; raises as `_answer` says."""
         what = path.removeprefix("/api/v1/")
+        url = f"{self.base_url}{path}" + (f"?{urlencode(params, doseq=True)}" if params else "")
+        with self.window_held():
+            response, deadline = self.call(url, what, "application/json")
+            data = self.body(what, response, deadline)
+            return _answer(what, response, data), str(response.headers.get("link", ""))
+
+    def call(self, url: str, what: str, accept: str) -> tuple[urllib3.BaseHTTPResponse, float]:
+        """One GET of `url` (this server's, or a media host it named), at the address its
+        check gave, counted as one upstream call: the answer, its body left unread (`body`),
+        and the monotonic time by which the whole call must be over.
+        Raises RetryLater while a 429 heard here holds, and for a name that does not resolve
+        or a connection that fails; FailedForGood (`host_not_allowed`) for a host the guard
+        refuses."""
         reopens = self.window.closed_until(time.time())
         if reopens is not None:
             raise RetryLater(
                 f"{what}: not called, a 429 heard here holds until {reopens:.0f}", reopens
             )
-        url = f"{self.base_url}{path}" + (f"?{urlencode(params, doseq=True)}" if params else "")
         try:
             host, address = pinned.checked_address(url, self.resolve, self.guard, "account")
         except InvalidInput as error:
             raise FailedForGood(f"{self.host}: {error}", "host_not_allowed") from error
         except OSError as error:  # the name did not resolve: perhaps for now
-            raise RetryLater(f"{self.host} does not resolve ({error})") from error
+            raise RetryLater(f"{host_of(url)} does not resolve ({error})") from error
         self.meter.upstream_calls += 1
         deadline = time.monotonic() + self.timeout
         try:
-            response = pinned.kept_pool(self.base_url, address, host, self.timeout).urlopen(
+            response = pinned.kept_pool(pinned.origin(url), address, host, self.timeout).urlopen(
                 "GET",
                 pinned.target(url),
-                headers={"Host": pinned.host_header(url, host), "Accept": "application/json",
+                headers={"Host": pinned.host_header(url, host), "Accept": accept,
                          "User-Agent": "kindred"},
                 redirect=False, retries=False, preload_content=False, assert_same_host=False,
             )  # fmt: skip
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise RetryLater(f"{what}: {type(error).__name__}: {error}") from error
+        return response, deadline
+
+    def body(self, what: str, response: urllib3.BaseHTTPResponse, deadline: float,
+             limit: int | None = None) -> bytes:  # fmt: skip
+        """The whole body of a `call`'s answer, by its deadline (`bluesky._read`)."""
         try:
-            try:
-                data = _read(what, response, deadline, self.timeout)
-            except RetryLater:
-                response.close()  # read part way: the connection cannot serve another call
-                raise
-            response.release_conn()
-            return _answer(what, response, data), str(response.headers.get("link", ""))
+            data = _read(what, response, deadline, self.timeout, limit)
+        except RetryLater:
+            response.close()  # read part way: the connection cannot serve another call
+            raise
+        response.release_conn()
+        return data
+
+    @contextlib.contextmanager
+    def window_held(self) -> Iterator[None]:
+        """A RetryLater that names a reset (a 429's) closes this instance's window until then."""
+        try:
+            yield
         except RetryLater as error:
             if error.retry_at is not None:
                 self.window.close_until(error.retry_at)
             raise
+
+
+def next_cursor(what: str, link: str) -> str | None:
+    """The next page's cursor from a `Link` header (`next_max_id`), or None on the last page;
+    RetryLater for one that is not an id or is too long to carry."""
+    try:
+        cursor = next_max_id(link)
+    except ValueError as error:
+        raise RetryLater(f"{what}: {error}") from error
+    if cursor is not None and len(cursor) > MAX_CURSOR:
+        raise RetryLater(f"{what}: a cursor of {len(cursor)} characters")
+    return cursor
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).hostname or url[:80]
 
 
 def _answer(what: str, response: urllib3.BaseHTTPResponse, data: bytes) -> Any:

@@ -5,7 +5,10 @@ from an integer, but not guaranteed to be a number"), `acct` is the username for
 account and `username@domain` for a remote one, `suspended` and `limited` appear only when
 true, `moved` is the Account moved to; `hide_collections` says the follows and followers are
 hidden. Lists page by the `Link` header (`rel="next"` carries `max_id`). Rate limits come as
-`X-RateLimit-Limit`, `-Remaining` and `-Reset`, the last an ISO 8601 time.
+`X-RateLimit-Limit`, `-Remaining` and `-Reset`, the last an ISO 8601 time. A Status has its
+`account`, `reblog` (the boosted status, for a boost), `in_reply_to_account_id` and
+`media_attachments`; a MediaAttachment its `id`, `type` (`image`, `gifv`, `video`, `audio`,
+`unknown`), `url`, `description` (the alt text) and `meta.original` (`width`, `height`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import requests
 
 from kindred.adapters.atproto_values import parse_count, parse_text, parse_url
 from kindred.core.accounts import Account, AccountProfile
+from kindred.core.media import MAX_ALT, MediaImage
 from kindred.core.sources import split_acct
 
 MAX_RESET_WAIT = 3600.0  # seconds: a reset named further ahead is left to the queue's backoff
@@ -28,6 +32,11 @@ _ID = re.compile(r"[0-9A-Za-z]{1,40}")  # an id rides in a URL path: nothing els
 _MAX_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 # Why an account is not read, in the words the results count skips by.
 SUSPENDED, MOVED, HIDDEN, REMOTE = "suspended", "moved", "hidden", "remote"
+MAX_ATTACHMENTS = 20  # a status's attachments read (Mastodon allows 4; some servers more)
+# The file types of an image attachment's URL (Mastodon names its files by their type).
+IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+               "webp": "image/webp", "gif": "image/gif"}  # fmt: skip
+NOT_IMAGES = frozenset({"gifv", "video", "audio"})  # skipped, counted by their type
 
 
 @dataclass(frozen=True)
@@ -143,3 +152,64 @@ def reset_at(headers: Mapping[str, str], now: float) -> float | None:
     if at is None and retry_after.isdigit() and len(retry_after) < 20:
         at = now + int(retry_after)
     return at if at is not None and at <= now + MAX_RESET_WAIT else None
+
+
+def account_key(account: MastodonAccount) -> str:
+    """How a collection names a Mastodon account: `{host}/{id}` (ids are each server's own)."""
+    return f"{account.domain}/{account.id}"
+
+
+def status_images(
+    raw: Any, actor: str, home: str, replies: bool
+) -> tuple[list[MediaImage], list[str]]:
+    """The image attachments of a Status that is the account `actor`'s own (its id on
+    `home`), and why anything was left out: `repost` (a boost, or another's status),
+    `reply` (to another account, when replies are not wanted: a thread of its own stays, as
+    Mastodon's `exclude_replies` keeps it), `gifv`, `video`, `audio`, `unknown_media`,
+    `invalid_image` (no id, no http(s) URL, or not an image file type), `malformed`."""
+    if not isinstance(raw, dict):
+        return [], ["malformed"]
+    account = parse_account(raw.get("account"), home)
+    if raw.get("reblog") is not None or isinstance(account, str) or account.id != actor:
+        return [], ["repost"]
+    answered = raw.get("in_reply_to_account_id")
+    if not replies and raw.get("in_reply_to_id") is not None and answered != actor:
+        return [], ["reply"]
+    uri, created = raw.get("uri"), raw.get("created_at")
+    attachments = raw.get("media_attachments")
+    if not (isinstance(uri, str) and isinstance(created, str) and isinstance(attachments, list)):
+        return [], ["malformed"]
+    images: list[MediaImage] = []
+    left_out = ["over_limit"] * max(0, len(attachments) - MAX_ATTACHMENTS)
+    for attachment in attachments[:MAX_ATTACHMENTS]:
+        kind = attachment.get("type") if isinstance(attachment, dict) else None
+        if kind != "image":
+            left_out.append(kind if kind in NOT_IMAGES else "unknown_media")
+            continue
+        image = _image(attachment, uri[:500], created[:40], account)
+        if image is None:
+            left_out.append("invalid_image")
+        else:
+            images.append(image)
+    return images, left_out
+
+
+def _image(
+    raw: dict[str, Any], uri: str, created: str, account: MastodonAccount
+) -> MediaImage | None:
+    media_id, url = parse_id(raw.get("id")), parse_url(raw.get("url"))
+    if media_id is None or url is None:
+        return None
+    mime = IMAGE_TYPES.get(urlsplit(url).path.rpartition(".")[2].lower())
+    if mime is None:
+        return None
+    meta = raw.get("meta")
+    original = meta.get("original") if isinstance(meta, dict) else None
+    size = original if isinstance(original, dict) else {}
+    width, height = parse_count(size.get("width")), parse_count(size.get("height"))
+    alt = raw.get("description")
+    return MediaImage(
+        cid="", mime=mime, size=0, post_uri=uri, created_at=created, did=account_key(account),
+        handle=account.acct, alt=alt[:MAX_ALT] if isinstance(alt, str) else "",
+        width=width or None, height=height or None, media_id=media_id, url=url,
+    )  # fmt: skip

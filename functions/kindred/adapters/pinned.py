@@ -69,6 +69,12 @@ def host_header(url: str, host: str) -> str:
     return named if port is None else f"{named}:{port}"
 
 
+def origin(url: str) -> str:
+    """The URL's scheme and authority: what a kept pool is kept for, with its checked address."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def target(url: str) -> str:
     """What the request line asks for: the path and the query."""
     parts = urlsplit(url)

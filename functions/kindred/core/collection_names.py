@@ -24,7 +24,10 @@ def accounts_blob(collection: str) -> str:
 
 
 def media_prefix(provider: str, did: str) -> str:
-    return f"media/{provider}/{did}/"
+    """An account's folder, by its provider's family: `media/local/{did}/`,
+    `media/mastodon/{host}/{id}/` (a Mastodon account's `did` is `{host}/{id}`: its home
+    server's ids are that server's own), whatever home server the collection read."""
+    return f"media/{provider.partition(':')[0]}/{did}/"
 
 
 def media_blob(provider: str, did: str, cid: str, extension: str) -> str:
@@ -35,18 +38,26 @@ def sidecar_blob(provider: str, did: str, cid: str) -> str:
     return f"{media_prefix(provider, did)}{cid}.json"
 
 
+def media_index_blob(provider: str, did: str, media_id: str) -> str:
+    """An image named by its upstream id (a Mastodon attachment): which CID its bytes have,
+    written after its file and sidecar, so a stored id is never fetched again."""
+    return f"{media_prefix(provider, did)}by-id/{media_id}.json"
+
+
 def all_outcomes_prefix(collection: str) -> str:
     """Every account's outcomes: `a{index}/...` under it (one list call for the status)."""
     return f"collections/{collection}/outcomes/"
 
 
 def outcomes_prefix(collection: str, index: int) -> str:
-    """Where each image's outcome in this collection is recorded: `{cid}.{outcome}`."""
+    """Where each image's outcome in this collection is recorded: `{key}.{outcome}`
+    (`MediaImage.key`); an image named by its upstream id, once kept, also `{cid}.{outcome}`,
+    what the export and the account's bytes read."""
     return f"{all_outcomes_prefix(collection)}a{index:06d}/"
 
 
-def outcome_blob(collection: str, index: int, cid: str, outcome: str) -> str:
-    return f"{outcomes_prefix(collection, index)}{cid}.{outcome}"
+def outcome_blob(collection: str, index: int, key: str, outcome: str) -> str:
+    return f"{outcomes_prefix(collection, index)}{key}.{outcome}"
 
 
 def account_failed_blob(collection: str, index: int) -> str:
@@ -62,8 +73,14 @@ def media_task(collection: str, index: int, page: int) -> str:
     return f"{collection}-m{index:06d}-p{page:05d}"
 
 
-def blob_task(collection: str, index: int, cid: str) -> str:
-    return f"{collection}-m{index:06d}-{cid}"
+def media_named_task(collection: str, index: int) -> str:
+    """The account's first feed page, once its name is looked up (Mastodon: its id)."""
+    return f"{collection}-m{index:06d}-named"
+
+
+def blob_task(collection: str, index: int, key: str) -> str:
+    """One image's download: `key` is its CID, or its upstream id (`MediaImage.key`)."""
+    return f"{collection}-m{index:06d}-{key}"
 
 
 def check_task(collection: str, index: int, round_: int) -> str:

@@ -8,9 +8,13 @@
 
 Firestore is written per collection (its record, its end) and per account (one `create()`
 marker), never per image: each FetchBlob records its outcome as a small Storage object
-(`{cid}.stored`, `.present`, `.failed-{reason}`, `.unfetched-{reason}`), and the account's
+(`{key}.stored`, `.present`, `.failed-{reason}`, `.unfetched-{reason}`), and the account's
 CheckAccount lists them (one list call) until every image it handed on has one, rescheduling
 itself at most MAX_ROUNDS times (docs/decisions/0007-media-collection.md).
+
+The providers differ only where `media_source` and `_named_by_id` say: Bluesky's dialect
+names an image by its CID; Mastodon's by its attachment id, after a lookup of the account's
+id (a task of its own), and its bytes get their CID once checked (0013-mastodon.md).
 """
 
 from __future__ import annotations
@@ -24,28 +28,30 @@ from dataclasses import replace
 from typing import Any, cast
 
 from kindred.core import collection_names as names
-from kindred.core import messages, retry
+from kindred.core import image_check, messages, retry
 from kindred.core.cid import blob_cid
 from kindred.core.collection_progress import Live, Seen, estimate
 from kindred.core.cost import Meter
 from kindred.core.did_document import pds_allowed
 from kindred.core.errors import InvalidInput, KindredError, NotFound, RetryLater
-from kindred.core.media import MAX_BLOB_BYTES, CollectOptions, MediaImage
+from kindred.core.media import ID_KEY, CollectOptions, MediaImage, sidecar
 from kindred.core.messages import CheckAccount, FetchBlob, ReadMedia, StartCollection
 from kindred.core.names import analysis_doc
 from kindred.core.pagination import advance
+from kindred.core.sources import MASTODON, mastodon_host, mastodon_source, split_acct
 from kindred.core.timestamps import rfc3339
 from kindred.ports import MediaSource
 from kindred.services import notices
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
-from kindred.services.submit import HANDLE_OR_DID
+from kindred.services.submit import ACCOUNT, check_home, refuse_another_form
 
-PROVIDERS = ("local", "bluesky")
+PROVIDERS = ("local", "bluesky", MASTODON)
 # Providers whose blobs are on each account's own PDS, named by its DID document (resolved
 # once per account, by its chain, when its first image is handed on); `local` serves them all.
 RESOLVES_PDS = frozenset({"bluesky"})
 MAX_ACCOUNTS = 100_000
+MAX_CHECKED_HOSTS = 20  # Mastodon home servers checked at submit; each call checks its own
 DEFAULT_TOP, MAX_TOP = 10, 1_000  # from an analysis: its N most similar accounts
 MAX_PER_ACCOUNT = 100_000
 CHUNK = 500  # accounts per stored list object and per StartCollection task
@@ -66,7 +72,10 @@ def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOp
     """(accounts, provider, options) of a `POST /collections` body: its `accounts`, or the
     `top` most similar accounts of the finished analysis `from_analysis`; raises InvalidInput."""
     if not isinstance(body, dict) or "from_analysis" not in body:
-        return parse_request(body)
+        accounts, provider, options = parse_request(body)
+        if provider.partition(":")[0] == MASTODON:  # user-given hosts: public, or the local one
+            _check_hosts(deps, accounts)
+        return accounts, provider, options
     unknown = sorted(set(body) - {"from_analysis", "top", "options", "notify_email"})
     if unknown:
         hint = "; give accounts or from_analysis, not both" if "accounts" in unknown else ""
@@ -85,7 +94,7 @@ def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOp
             f"analysis {analysis} is {doc['status']}: collect from it once it is done",
             "from_analysis",
         )
-    if doc["provider"] not in PROVIDERS:
+    if doc["provider"].partition(":")[0] not in PROVIDERS:  # a Mastodon one: its home server
         raise InvalidInput(
             f"analysis {analysis} is of {doc['provider']}, which cannot be collected from yet",
             "from_analysis",
@@ -93,11 +102,17 @@ def accounts_requested(deps: Deps, body: Any) -> tuple[list[str], str, CollectOp
     accounts = [similar["handle"] for similar in doc["result"]["similar"][:top]]
     if not accounts:
         raise InvalidInput(f"analysis {analysis} found no similar account", "from_analysis")
-    return accounts, doc["provider"], _options(body.get("options", {}))
+    provider = doc["provider"]
+    if mastodon_host(provider) is not None:  # each on its own home server, checked by its calls
+        provider = mastodon_provider(accounts)
+    return accounts, provider, _options(body.get("options", {}))
 
 
 def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
-    """(accounts, provider, options) from a `POST /collections` body; raises InvalidInput."""
+    """(accounts, provider, options) from a `POST /collections` body; raises InvalidInput,
+    and NotFound for an account of a form the provider's accounts never have. Mastodon
+    accounts are `user@host`, each read on its own home server: the provider is that
+    server's source, `mastodon:{host}`, when they share one, else `mastodon`."""
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
     unknown = sorted(set(body) - {"accounts", "provider", "options", "notify_email"})
@@ -111,10 +126,10 @@ def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
             "accounts",
         )
     for i, account in enumerate(accounts):
-        if not isinstance(account, str) or not HANDLE_OR_DID.fullmatch(account):
+        if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
             raise InvalidInput(
-                f"accounts[{i}] must be a handle (name.example.com) or a DID, "
-                f"not {str(account)[:80]!r}",
+                f"accounts[{i}] must be a handle (name.example.com), a DID or user@host "
+                f"(Mastodon), not {str(account)[:80]!r}",
                 "accounts",
             )
     provider = body.get("provider", "local")
@@ -124,7 +139,40 @@ def parse_request(body: Any) -> tuple[list[str], str, CollectOptions]:
             f"{', '.join(PROVIDERS)}",
             "provider",
         )
-    return [a.lstrip("@") for a in accounts], provider, _options(body.get("options", {}))
+    named = [account.lstrip("@") for account in accounts]
+    for account in named:
+        refuse_another_form(provider, account, "accounts")
+    if provider == MASTODON:
+        named = [_acct(account) for account in named]
+        provider = mastodon_provider(named)
+    return named, provider, _options(body.get("options", {}))
+
+
+def _acct(account: str) -> str:
+    """`user@host` as Mastodon names it, the host lower-cased (`core.sources.split_acct`)."""
+    user, host = split_acct(account) or ("", "")
+    return f"{user}@{host}"
+
+
+def mastodon_provider(accounts: list[str]) -> str:
+    """The provider of a collection of these `user@host` accounts: their home server's source
+    when they share one, else `mastodon` (each account then read on its own)."""
+    hosts = {account.rpartition("@")[2] for account in accounts}
+    return mastodon_source(hosts.pop()) if len(hosts) == 1 else MASTODON
+
+
+def account_source(provider: str, account: str) -> str:
+    """Where an account of a collection of `provider` is read: a Mastodon account on its own
+    home server (`mastodon:{host}`), any other as the collection's provider says."""
+    return mastodon_source(account.rpartition("@")[2]) if provider == MASTODON else provider
+
+
+def _check_hosts(deps: Deps, accounts: list[str]) -> None:
+    """Raises InvalidInput naming `accounts` for a home server that is neither the local one
+    nor public, of the first MAX_CHECKED_HOSTS the accounts name (each call checks again)."""
+    hosts = dict.fromkeys(account.rpartition("@")[2] for account in accounts)
+    for host in list(hosts)[:MAX_CHECKED_HOSTS]:
+        check_home(deps, host, "accounts")
 
 
 def _options(raw: Any) -> CollectOptions:
@@ -192,8 +240,8 @@ def start_step(deps: Deps, message: StartCollection) -> None:
     options = CollectOptions(**doc["options"])
     for i, account in enumerate(accounts):
         chain = ReadMedia(
-            analysis=collection, provider=doc["provider"], account=account,
-            index=offset + i, options=options,
+            analysis=collection, provider=account_source(doc["provider"], account),
+            account=account, index=offset + i, options=options,
         )  # fmt: skip
         send(deps, names.media_task(collection, offset + i, 0), chain, carry=False)
     if offset + CHUNK < doc["accounts_total"]:
@@ -202,15 +250,34 @@ def start_step(deps: Deps, message: StartCollection) -> None:
 
 
 def media_source(deps: Deps, provider: str, blob_url: str = "") -> MediaSource:
-    """The provider's MediaSource: its graph adapter when that is one, else the media adapter
-    over the graph adapter's connection (until the wiring module builds it itself), its blobs
-    from `blob_url` (the account's PDS) when given."""
+    """The provider's MediaSource, the provider seam of the one pipeline: the media adapter
+    of its dialect over the graph adapter's connection (until the wiring module builds it
+    itself), for a Mastodon source its pinned one; Bluesky's blobs from `blob_url` (the
+    account's PDS) when given."""
     graph: Any = deps.graph(provider)
-    if hasattr(graph, "media_page"):
-        return cast(MediaSource, graph)
-    from kindred.adapters.bluesky_media import BlueskyMedia  # the one adapter of the dialect
+    if mastodon_host(provider) is not None:
+        from kindred.adapters.mastodon_media import MastodonMedia
+
+        return MastodonMedia(graph)
+    from kindred.adapters.bluesky_media import BlueskyMedia
 
     return BlueskyMedia(graph, blob_url or None)
+
+
+def _named_by_id(provider: str) -> bool:
+    """Whether the provider's images are named by an upstream id, not by their CID
+    (Mastodon's, of one home server or several): their outcomes are then kept by that id,
+    and by CID once their bytes are."""
+    return provider.partition(":")[0] == MASTODON
+
+
+def _given_up(deps: Deps, error: KindredError, waits: int) -> str:
+    """The reason to record `error` under when the retry rule gives up on it; else raises it,
+    for the queue (or the step's own wait) to try again."""
+    decision = retry.decide(error, deps.attempt, waits)
+    if decision.action is not retry.Action.GIVE_UP:
+        raise error
+    return decision.reason
 
 
 def _guard(deps: Deps, provider: str) -> Callable[[str], None]:
@@ -233,20 +300,21 @@ def resolve_pds(deps: Deps, provider: str, did: str) -> str:
 def media_step(deps: Deps, message: ReadMedia) -> None:
     cap, state = message.options.max_per_account, message.page
     source = media_source(deps, message.provider)
+    if source.looks_up and not message.did:
+        _look_up(deps, message, source)
+        return
     new: list[MediaImage] = []
     try:
-        page = source.media_page(message.account, state.cursor, source.max_page,
-                                 message.options.replies)  # fmt: skip
+        actor = message.did if source.looks_up else message.account
+        page = source.media_page(actor, state.cursor, source.max_page, message.options.replies)
         new = _new_images(message, page.images)
         pds = message.pds
         if new and not pds and message.provider in RESOLVES_PDS:  # once, by its first image
             pds = resolve_pds(deps, message.provider, new[0].did)
     except KindredError as error:
-        decision = retry.decide(error, deps.attempt, message.delivery.waits)
-        if decision.action is not retry.Action.GIVE_UP:
-            raise
+        reason = _given_up(deps, error, message.delivery.waits)
         known = message.did or (new[0].did if new else "")  # an account whose PDS failed
-        _record_failed_feed(deps, replace(message, did=known), decision.reason, error)
+        _record_failed_feed(deps, replace(message, did=known), reason, error)
         return
     # limit 1: a page may hold a single image of the cap (replies left out, reposts)
     step = advance(state, len(new), page.cursor, cap, 1)
@@ -255,13 +323,13 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
             analysis=message.analysis, provider=deps.settings.blob_upstream(message.provider),
             source=message.provider, index=message.index, image=image, pds=pds,
         )  # fmt: skip
-        send(deps, names.blob_task(message.analysis, message.index, image.cid), fetch, carry=False)
+        send(deps, names.blob_task(message.analysis, message.index, image.key), fetch, carry=False)
     skipped = Counter(message.skipped) + Counter(page.dropped)
     following = replace(
         message,
         page=step.state,
         images=message.images + len(new),
-        seen=message.seen + "".join(image.cid[-SEEN_CHARS:] for image in new),
+        seen=message.seen + "".join(image.key[-SEEN_CHARS:] for image in new),
         did=message.did or (new[0].did if new else ""),
         skipped=dict(skipped),
         pds=pds,
@@ -284,12 +352,24 @@ def media_step(deps: Deps, message: ReadMedia) -> None:
         send(deps, names.check_task(message.analysis, message.index, 0), check, at=at)
 
 
+def _look_up(deps: Deps, message: ReadMedia, source: MediaSource) -> None:
+    """The account's id (one call), then its first page in a task of its own; an account
+    not found, or not to be read, is recorded failed with its reason."""
+    try:
+        account_id = source.account_id(message.account)
+    except KindredError as error:
+        _record_failed_feed(deps, message, _given_up(deps, error, message.delivery.waits), error)
+        return
+    named = replace(message, did=account_id)
+    send(deps, names.media_named_task(message.analysis, message.index), named)
+
+
 def _new_images(message: ReadMedia, images: tuple[MediaImage, ...]) -> list[MediaImage]:
     """The page's images not handed on before, up to the cap."""
     seen = {message.seen[i : i + SEEN_CHARS] for i in range(0, len(message.seen), SEEN_CHARS)}
     new: list[MediaImage] = []
     for image in images:
-        tail = image.cid[-SEEN_CHARS:]
+        tail = image.key[-SEEN_CHARS:]
         if message.images + len(new) < message.options.max_per_account and tail not in seen:
             new.append(image)
             seen.add(tail)
@@ -318,76 +398,111 @@ def _record_failed_feed(deps: Deps, message: ReadMedia, reason: str, error: Exce
 
 
 def fetch_step(deps: Deps, message: FetchBlob) -> None:
-    image, provider, collection = message.image, message.source, message.analysis
-    sidecar = names.sidecar_blob(provider, image.did, image.cid)
-    outcome = _fetch(deps, message, sidecar)
-    deps.blobs.write_json(
-        names.outcome_blob(collection, message.index, image.cid, outcome), {"cost": Meter()}
-    )
+    image, collection, index = message.image, message.analysis, message.index
+    outcome, cid = _fetch(deps, message)
+    keys = [cid] if cid and cid != image.key else []  # named by an upstream id: its file too
+    # the image's own outcome last: once it is there, the check counts the image as ended
+    for key in [*keys, image.key]:
+        name = names.outcome_blob(collection, index, key, outcome)
+        deps.blobs.write_json(name, {"cost": Meter()})
 
 
-def _fetch(deps: Deps, message: FetchBlob, sidecar: str) -> str:
-    """Store the image unless it is stored already; its outcome in this collection."""
+def _fetch(deps: Deps, message: FetchBlob) -> tuple[str, str]:
+    """Store the image unless it is stored already: its outcome in this collection, and the
+    CID of its file when it has one stored."""
     image, provider, collection = message.image, message.source, message.analysis
-    if deps.blobs.exists(sidecar):  # written after the file: the file is whole and checked
-        return "present"
+    stored = _stored_cid(deps, provider, image)
+    if stored:
+        return "present", stored
     account_failed = names.account_failed_blob(collection, message.index)
     if deps.blobs.exists(account_failed):
-        return f"unfetched-{json.loads(deps.blobs.read(account_failed))['reason']}"
+        return f"unfetched-{json.loads(deps.blobs.read(account_failed))['reason']}", ""
     try:
         if message.pds:  # checked again right before connecting: it may resolve elsewhere now
             _guard(deps, provider)(message.pds)
         source = media_source(deps, provider, message.pds)
-        data = source.blob(image.did, image.cid, MAX_BLOB_BYTES)
+        data = source.blob(image, source.max_bytes)
     except KindredError as error:
-        decision = retry.decide(error, deps.attempt, message.delivery.waits)
-        if decision.action is not retry.Action.GIVE_UP:
-            raise
-        if decision.reason in ACCOUNT_REASONS:
-            deps.blobs.write_json(account_failed, {"reason": decision.reason, "cid": image.cid})
-        return f"failed-{decision.reason}"
-    if blob_cid(data) != image.cid:  # other bytes: never stored under the CID
+        reason = _given_up(deps, error, message.delivery.waits)
+        if reason in ACCOUNT_REASONS:
+            deps.blobs.write_json(account_failed, {"reason": reason, "key": image.key})
+        return f"failed-{reason}", ""
+    problem = image_check.problem(data, image)
+    if problem is not None:  # other bytes, or not the image said: never stored
         # A garbled answer passes (the next may be whole); a host that keeps serving other
         # bytes is given up on, by the one rule.
-        garbled = RetryLater(f"getBlob {image.cid}: the bytes do not match their CID")
+        garbled = RetryLater(f"image {image.key}: {problem}")
         if retry.decide(garbled, deps.attempt).action is not retry.Action.GIVE_UP:
             raise garbled
-        return "failed-cid_mismatch"
-    deps.blobs.write(names.media_blob(provider, image.did, image.cid, image.extension), data)
-    url = message.pds or deps.settings.provider_url(provider)
-    deps.blobs.write_json(
-        sidecar,
-        {
-            "cid": image.cid, "post_uri": image.post_uri, "created_at": image.created_at,
-            "author": {"did": image.did, "handle": image.handle}, "alt": image.alt,
-            "aspect_ratio": (
-                {"width": image.width, "height": image.height}
-                if image.width and image.height else None
-            ),
-            "mime_type": image.mime, "size": len(data),
-            "source_url": f"{url}/xrpc/com.atproto.sync.getBlob?did={image.did}&cid={image.cid}",
-        },
-    )  # fmt: skip
-    return "stored"
+        return f"failed-{problem}", ""
+    cid = image.cid or blob_cid(data)
+    _store(deps, message, data, cid)
+    return "stored", cid
+
+
+def _stored_cid(deps: Deps, provider: str, image: MediaImage) -> str:
+    """The CID of the image's file if it is stored whole already, else "": its sidecar, or
+    for an image named by an upstream id the index naming its CID (no upstream call)."""
+    if image.cid:
+        sidecar_name = names.sidecar_blob(provider, image.did, image.cid)
+        return image.cid if deps.blobs.exists(sidecar_name) else ""
+    try:
+        index = deps.blobs.read(names.media_index_blob(provider, image.did, image.media_id))
+    except NotFound:
+        return ""
+    return str(json.loads(index)["cid"])
+
+
+def _store(deps: Deps, message: FetchBlob, data: bytes, cid: str) -> None:
+    """The checked bytes under their CID, then the sidecar (the file is whole once it is
+    there), then for an image named by an upstream id the index that names the CID."""
+    image, provider = message.image, message.source
+    sidecar_name = names.sidecar_blob(provider, image.did, cid)
+    # the same bytes as another attachment's, stored already: kept as they are
+    if image.cid or not deps.blobs.exists(sidecar_name):
+        deps.blobs.write(names.media_blob(provider, image.did, cid, image.extension), data)
+        base = message.pds or deps.settings.provider_url(provider)
+        url = image.url or f"{base}/xrpc/com.atproto.sync.getBlob?did={image.did}&cid={cid}"
+        deps.blobs.write_json(sidecar_name, sidecar(image, cid, len(data), url))
+    if not image.cid:
+        deps.blobs.write_json(
+            names.media_index_blob(provider, image.did, image.media_id),
+            {"cid": cid, "extension": image.extension, "attachment_id": image.media_id},
+        )
+
+
+def _outcomes(
+    deps: Deps, collection: str, index: int, source: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(each image's best outcome by its key, each kept file's by its CID) from one listing
+    of the account's outcomes; for a source whose images are named by their CID, the second
+    is the kept part of the first."""
+    prefix = names.outcomes_prefix(collection, index)
+    by_id = _named_by_id(source)
+    images: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for name in deps.blobs.sizes(prefix):
+        key, _, outcome = name[len(prefix) :].partition(".")
+        if key.startswith("_"):
+            continue
+        table = files if by_id and not key.startswith(ID_KEY) else images
+        if _OUTCOME_RANK.get(outcome, 1) > _OUTCOME_RANK.get(table.get(key, ""), 0):
+            table[key] = outcome
+    if not by_id:
+        files = {key: outcome for key, outcome in images.items() if outcome in _OUTCOME_RANK}
+    return images, files
 
 
 def check_step(deps: Deps, message: CheckAccount) -> None:
     collection, index = message.analysis, message.index
-    prefix = names.outcomes_prefix(collection, index)
-    outcomes: dict[str, str] = {}
-    for name in deps.blobs.sizes(prefix):
-        cid, _, outcome = name[len(prefix) :].partition(".")
-        if not cid.startswith("_") and _OUTCOME_RANK.get(outcome, 1) > _OUTCOME_RANK.get(
-            outcomes.get(cid, ""), 0
-        ):
-            outcomes[cid] = outcome
+    outcomes, files = _outcomes(deps, collection, index, message.source)
     if len(outcomes) < message.images and message.round < MAX_ROUNDS:
         pending = message.images - len(outcomes)
         at = deps.clock.now() + _check_wait(deps, message.source, pending)
         again = replace(message, round=message.round + 1)
         send(deps, names.check_task(collection, index, message.round + 1), again, at=at)
         return
-    _record_account(deps, collection, index, _account_result(deps, message, outcomes))
+    _record_account(deps, collection, index, _account_result(deps, message, outcomes, files))
 
 
 def force_check(deps: Deps, collection: str, index: int, account: str, attempt: int) -> str:
@@ -412,7 +527,11 @@ def force_check(deps: Deps, collection: str, index: int, account: str, attempt: 
     return "checked"
 
 
-def _account_result(deps: Deps, message: CheckAccount, outcomes: dict[str, str]) -> dict[str, Any]:
+def _account_result(
+    deps: Deps, message: CheckAccount, outcomes: dict[str, str], files: dict[str, str]
+) -> dict[str, Any]:
+    """The account's record: its images by outcome (`outcomes`, by key), and the files kept
+    (`files`, by CID: two attachments of the same bytes are one file)."""
     prefix = names.media_prefix(message.source, message.did)
     sizes = {
         name[len(prefix) :].split(".")[0]: size
@@ -420,7 +539,7 @@ def _account_result(deps: Deps, message: CheckAccount, outcomes: dict[str, str])
         if not name.endswith(".json")
     }
     counts = Counter(outcomes.values())
-    kept = [cid for cid, outcome in outcomes.items() if outcome in _OUTCOME_RANK]
+    kept = list(files)
     failed = Counter(
         outcome.split("-", 1)[1] for outcome in outcomes.values() if outcome not in _OUTCOME_RANK
     )
@@ -517,22 +636,23 @@ def _seen(
         feed_rate=deps.settings.upstream_rate(provider) / share,
         blob_rate=deps.settings.upstream_rate(deps.settings.blob_upstream(provider)) / share,
         pages_ended=pages, calls_ended=calls,
-        live=_live(deps, collection, total - ended) if small and doc["status"] == "running"
-        else None,
+        live=_live(deps, collection, total - ended, provider)
+        if small and doc["status"] == "running" else None,
     )  # fmt: skip
 
 
-def _live(deps: Deps, collection: str, unrecorded: int) -> Live:
+def _live(deps: Deps, collection: str, unrecorded: int, source: str) -> Live:
     """Accounts still reading their feed and images still to fetch, from one listing of the
     outcomes and each ended feed's kept check (which says how many images it handed on)."""
     root = names.all_outcomes_prefix(collection)
+    by_id = _named_by_id(source)
     outcomes: dict[str, set[str]] = {}
     checks: list[str] = []
     for name in deps.blobs.sizes(root):
         account, _, rest = name[len(root) :].partition("/")
         if rest == "_check.json":
             checks.append(name)
-        elif not rest.startswith("_"):
+        elif not rest.startswith("_") and (rest.startswith(ID_KEY) or not by_id):
             outcomes.setdefault(account, set()).add(rest.partition(".")[0])
     pending = checking = 0
     for name in checks:

@@ -90,16 +90,22 @@ def parse_request(body: Any, providers: tuple[str, ...]) -> tuple[str, str, Anal
             f"unknown provider {provider!r}; known: {', '.join(providers)}", "provider"
         )
     account = account.lstrip("@")
+    refuse_another_form(provider, account, "account")
+    return account, provider, parse_options(_fitted(body.get("options")))
+
+
+def refuse_another_form(provider: str, account: str, field: str) -> None:
+    """Raises NotFound naming `field` for a well-formed account (`ACCOUNT`, without its @)
+    of a form the provider's accounts never have: none can be there (the document's 404)."""
     if (provider == MASTODON) != ("@" in account) or (
         provider == MASTODON and split_acct(account) is None
-    ):  # well formed, but no such account can be there: none is found (the document's 404)
+    ):
         raise NotFound(
             f"no account {account[:80]!r} at {provider}: a Mastodon account is user@host "
             "(host: its home server), with provider mastodon; the other providers' are "
             "handles or DIDs",
-            "account",
+            field,
         )
-    return account, provider, parse_options(_fitted(body.get("options")))
 
 
 def _fitted(raw: Any) -> Any:
@@ -189,10 +195,15 @@ def _source(deps: Deps, provider: str, account: str) -> tuple[str, str]:
     named = split_acct(account) if provider == MASTODON else None
     if named is None:
         return provider, provider
-    host = named[1]
+    check_home(deps, named[1], "account")
+    return mastodon_source(named[1]), provider
+
+
+def check_home(deps: Deps, host: str, field: str) -> None:
+    """Raises InvalidInput naming `field` unless the Mastodon home server `host` is the
+    configured local one or a host whose every address is public (`core.netguard`)."""
     if host != deps.settings.mastodon_local_host:
-        check_public_url(f"https://{host}/", deps.resolve, "account")
-    return mastodon_source(host), provider
+        check_public_url(f"https://{host}/", deps.resolve, field)
 
 
 def start_queued(deps: Deps) -> list[str]:

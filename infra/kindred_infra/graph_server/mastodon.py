@@ -10,7 +10,10 @@ entities/Account, Status, MediaAttachment, api/guidelines#pagination):
   the `Link` header carries the next page (`max_id`) when this one is full and the previous
   (`min_id`); the ids in it are follow ids, numbers private to each list;
 - `only_media` statuses (with --media) are the account's own posts with images, newest first
-  (at most 40 a page), each image a `media_attachments` entry whose `url` is the CDN's;
+  (at most 40 a page), each image a `media_attachments` entry of type `image` whose `url` is
+  a file of this server's, named as Mastodon names them
+  (`/system/media_attachments/files/{id in groups of 3}/original/{name}.{ext}`), served with
+  its type and length and no content hash (`media_file`; counted as `mastodon.media`);
 - errors are `{"error": "..."}`: 404 `Record not found` for an unknown id or acct, 410 for
   the lists and statuses of a suspended account, 422 for more than 40 ids at once.
 
@@ -33,7 +36,7 @@ import numpy as np
 
 from kindred_infra.graph_server.graph import Graph
 from kindred_infra.graph_server.identity import Identity
-from kindred_infra.graph_server.media import Media, cdn_url, iso
+from kindred_infra.graph_server.media import Media, RawBlob, iso
 from kindred_infra.graph_server.posts import AccountPosts
 from kindred_infra.graph_server.profiles import ProfileMaker
 
@@ -48,6 +51,12 @@ _ROUTE = re.compile(
     r"/api/v1/accounts(?:/(lookup)|/([0-9A-Za-z]{1,40})(?:/(followers|following|statuses))?)?"
 )
 _NUMBER = re.compile(r"[0-9]{1,19}")
+MEDIA_PREFIX = "/system/media_attachments/files/"
+MEDIA_METHOD = "mastodon.media"  # its name in /_stats and for fault draws
+_MEDIA = re.compile(
+    re.escape(MEDIA_PREFIX) + r"((?:[0-9]{3}/){5}[0-9]{3})/(original|small)/([0-9a-f]{16})\.\w+"
+)
+_EXTENSIONS = {"image/jpeg": "jpeg", "image/png": "png", "image/webp": "webp"}
 _LIST_BASE = 1 << 24  # follow ids of a list: its own base, then one per member
 
 
@@ -213,7 +222,6 @@ class MastodonApi:
         if parent is not None:
             reply_id = str(status_ids(parent[0].times[parent[1] : parent[1] + 1])[0])
             reply_account = self.identity.mastodon_id(parent[0].account)
-        did = self.identity.did(posts.account)
         key = int(posts.keys[p])
         return {
             "id": status_id, "created_at": iso(micros), "in_reply_to_id": reply_id,
@@ -225,8 +233,9 @@ class MastodonApi:
             "content": f"<p>{self.media.text(posts, p)}</p>", "reblog": None, "account": author,
             "media_attachments": [
                 {"id": str(int(status_id) * 4 + slot), "type": "image",
-                 "url": cdn_url(base_url, "feed_fullsize", did, blob),
-                 "preview_url": cdn_url(base_url, "feed_thumbnail", did, blob),
+                 "url": media_url(base_url, author["id"], int(status_id) * 4 + slot, blob.mime),
+                 "preview_url": media_url(base_url, author["id"], int(status_id) * 4 + slot,
+                                          blob.mime, "small"),
                  "remote_url": None, "description": alt or None, "blurhash": None,
                  "meta": {"original": {"width": blob.width, "height": blob.height,
                                        "size": f"{blob.width}x{blob.height}",
@@ -234,6 +243,26 @@ class MastodonApi:
                 for slot, (blob, alt) in enumerate(self.media.post_images(posts, p))],
             "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None,
         }  # fmt: skip
+
+    def media_file(self, path: str) -> RawBlob:
+        """The file of a `media_url` path (its original bytes, `small` too); raises
+        MastodonError 404 for a path that names no image of an account that may show it."""
+        match = _MEDIA.fullmatch(path)
+        index = None if match is None else self._by_id(str(int(match.group(3), 16)))
+        if match is None or index is None or self.media is None:
+            raise MastodonError(404, NOT_FOUND)
+        if self.state(int(self.graph.ids[index])) == SUSPENDED:  # its media are removed
+            raise MastodonError(404, NOT_FOUND)
+        status_id, slot = divmod(int(match.group(1).replace("/", "")), 4)
+        posts = self.media.account_posts(index)
+        ids = status_ids(posts.times)
+        p = int(np.searchsorted(ids, status_id))
+        if p >= ids.size or int(ids[p]) != status_id:
+            raise MastodonError(404, NOT_FOUND)
+        found = self.media.image(posts, p, slot)
+        if found is None:
+            raise MastodonError(404, NOT_FOUND)
+        return found
 
     # Helpers
 
@@ -267,6 +296,17 @@ class MastodonApi:
     def _list_base(self, index: int, name: str) -> int:
         account = int(self.graph.ids[index])
         return (_digest("list", self.identity.dataset, account, name) % (1 << 36)) * _LIST_BASE
+
+
+def media_url(base_url: str, account_id: str, attachment: int, mime: str,
+              size: str = "original") -> str:  # fmt: skip
+    """Where an attachment's file is, as Mastodon names it: its id zero-padded to 18 digits in
+    groups of 3, then a file name (here the account's id in hex, so the file can be found
+    again; Mastodon's is random) with the type's extension."""
+    digits = f"{attachment:018d}"
+    groups = "/".join(digits[i : i + 3] for i in range(0, 18, 3))
+    name = f"{int(account_id):016x}.{_EXTENSIONS.get(mime, 'bin')}"
+    return f"{base_url}{MEDIA_PREFIX}{groups}/{size}/{name}"
 
 
 def status_ids(micros: np.ndarray) -> np.ndarray:

@@ -123,6 +123,13 @@ class Media:
         """Post p's images and their alt texts."""
         return self._post(posts.index, p).blobs
 
+    def image(self, posts: AccountPosts, p: int, slot: int) -> RawBlob | None:
+        """The bytes of image `slot` of post p, if the post is the account's own and has it."""
+        if int(posts.kinds[p]) == REPOST or not 0 <= slot < int(posts.images[p]):
+            return None
+        mime, data = self.images.content(*self._image_id(posts, p, slot))
+        return RawBlob(mime, data)
+
     def text(self, posts: AccountPosts, p: int) -> str:
         return str(self._post(posts.index, p).record["text"])
 

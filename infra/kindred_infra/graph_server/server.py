@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from kindred_infra.graph_server.mastodon import MEDIA_PREFIX
 from kindred_infra.graph_server.service import NOT_FOUND, GraphService, Reply, json_reply
 
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -72,6 +73,8 @@ class GraphHandler(BaseHTTPRequestHandler):
             params = parse_qs(url.query, keep_blank_values=True)
             client = self.client_address[0]
             return service.mastodon(url.path, params, client, self._base_url(), time.time())
+        if url.path.startswith(MEDIA_PREFIX):
+            return service.mastodon_media(url.path, self.client_address[0], time.time())
         if url.path == "/_health":
             return service.health()
         if url.path == "/_stats":

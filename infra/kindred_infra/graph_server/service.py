@@ -80,6 +80,10 @@ class GraphService:
     mastodon_limiter: FixedWindowLimiter = field(
         default_factory=lambda: FixedWindowLimiter(RatePolicy(0))
     )
+    # Its media files: served outside its API (no documented limit), so none unless set.
+    mastodon_media_limiter: FixedWindowLimiter = field(
+        default_factory=lambda: FixedWindowLimiter(RatePolicy(0))
+    )
 
     def xrpc(self, method: str, params: Params, client: str, base_url: str, now: float) -> Reply:
         """Answer `GET /xrpc/<method>` for a client address at time `now`."""
@@ -110,6 +114,25 @@ class GraphService:
             client, now, (where.method, key, cursor),
             lambda headers: self._mastodon_answer(where, params, base_url, headers),
         )  # fmt: skip
+
+    def mastodon_media(self, path: str, client: str, now: float) -> Reply:
+        """Answer `GET /system/media_attachments/files/...`: an attachment's file, with its
+        type and length (no content hash), counted as `mastodon.media`; faults apply."""
+        self.stats.request(masto.MEDIA_METHOD)
+        return self._serve(
+            Dialect(self.mastodon_media_limiter, RateDecision.mastodon_headers,
+                    MASTODON_RATE_LIMITED),
+            client, now, (masto.MEDIA_METHOD, path, ""),
+            lambda headers: self._mastodon_file(path, headers),
+        )  # fmt: skip
+
+    def _mastodon_file(self, path: str, headers: dict[str, str]) -> Reply:
+        try:
+            found = self.api.mastodon.media_file(path)
+        except masto.MastodonError as exc:
+            return json_reply(exc.status, exc.body(), headers)
+        cache = {"Cache-Control": "public, max-age=86400"}
+        return Reply(200, found.data, found.mime, {**headers, **cache})
 
     def _serve(
         self,
