@@ -233,3 +233,19 @@ class World:
 
     def _count(self) -> None:
         self.upstream_calls += 1
+
+
+def run_all(world: World, seed: int = 0, duplicates: bool = False) -> None:
+    """Deliver every task, and those they create, in a random order (as a queue may), each
+    twice with `duplicates`."""
+    import random
+
+    from kindred.services import pipeline
+
+    rng = random.Random(seed)
+    while world.queue.pending:
+        index = rng.randrange(len(world.queue.pending))
+        world.queue.pending.rotate(-index)
+        _, step, payload = world.queue.pending.popleft()
+        for _ in range(2 if duplicates else 1):
+            pipeline.deliver(world.deps(), step, dict(payload))

@@ -88,6 +88,9 @@ class ReadFollows(UpstreamMessage):
     parts: tuple[str, ...] = ()  # counts spilled to Cloud Storage
     counted: int = 0
     skipped: Mapping[str, int] = field(default_factory=dict)
+    # The weighted score (core.weights): this follower's accounts, until its weight is known.
+    pending: str = ""
+    pending_parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

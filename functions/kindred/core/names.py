@@ -27,6 +27,11 @@ def part_blob(analysis: str, group: int, part: int) -> str:
     return f"analyses/{analysis}/parts/g{group:06d}-{part:04d}.tsv.z"
 
 
+def pending_blob(analysis: str, group: int, index: int, part: int) -> str:
+    """A long follows list's accounts, waiting for the follower's weight (services.weighting)."""
+    return f"analyses/{analysis}/pending/g{group:06d}-f{index:04d}-{part:03d}.tsv.z"
+
+
 def popular_blob(analysis: str) -> str:
     return f"analyses/{analysis}/popular.json"
 

@@ -15,8 +15,10 @@ class AnalysisOptions:
     max_follows_per_follower: int = 5_000
     top_candidates: int = 300
     results: int = 50
+    mode: str = "exact"  # "fast": a sample and a stopping rule (core.sampling)
+    score: str = "cosine"  # "weighted": each follower's vote weighted by 1/follows (core.weights)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | str]:
         return asdict(self)
 
 
@@ -25,6 +27,10 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "max_follows_per_follower": (1, 100_000),
     "top_candidates": (1, 1_000),
     "results": (1, 1_000),
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "mode": ("exact", "fast"),
+    "score": ("cosine", "weighted"),
 }
 
 
@@ -41,17 +47,28 @@ def parse_options(raw: Any) -> AnalysisOptions:
             f"unknown option {unknown[0]!r}; known options: {', '.join(sorted(known))}",
             f"options.{unknown[0]}",
         )
-    values = {name: _bounded(name, value) for name, value in raw.items()}
+    values: dict[str, Any] = {name: _checked(name, value) for name, value in raw.items()}
     options = AnalysisOptions(**values)
     if options.results > options.top_candidates:
         raise InvalidInput(
             f"results ({options.results}) cannot exceed top_candidates ({options.top_candidates})",
             "options.results",
         )
+    if options.mode == "fast" and options.score == "weighted":
+        raise InvalidInput(
+            "score 'weighted' needs mode 'exact': fast mode verifies candidates by their "
+            "followers, whose own follows counts it does not read",
+            "options.score",
+        )
     return options
 
 
-def _bounded(name: str, value: Any) -> int:
+def _checked(name: str, value: Any) -> int | str:
+    if name in CHOICES:
+        if value not in CHOICES[name] or not isinstance(value, str):
+            allowed = " or ".join(repr(choice) for choice in CHOICES[name])
+            raise InvalidInput(f"{name} must be {allowed}, not {value!r}", f"options.{name}")
+        return str(value)
     low, high = BOUNDS[name]
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{name} must be an integer, not {value!r}", f"options.{name}")
@@ -62,6 +79,18 @@ def _bounded(name: str, value: Any) -> int:
     return value
 
 
-def options_from_stored(stored: Mapping[str, int]) -> AnalysisOptions:
-    """Options read back from the job store (already validated when they were written)."""
-    return AnalysisOptions(**{f.name: stored[f.name] for f in fields(AnalysisOptions)})
+def options_from_stored(stored: Mapping[str, Any]) -> AnalysisOptions:
+    """Options read back from the job store or a message (checked when they were written).
+
+    An option added since the first version (`mode`, `score`) takes its default when absent;
+    any other option missing raises KeyError, and a choice not offered ValueError."""
+    defaults = AnalysisOptions()
+    values: dict[str, Any] = {}
+    for name in (f.name for f in fields(AnalysisOptions)):
+        if name in CHOICES:
+            values[name] = stored.get(name, getattr(defaults, name))
+            if values[name] not in CHOICES[name]:
+                raise ValueError(f"{name} {values[name]!r} is not one of {CHOICES[name]}")
+        else:
+            values[name] = stored[name]
+    return AnalysisOptions(**values)

@@ -15,6 +15,7 @@ from kindred.core.cost import Meter
 from kindred.core.messages import Aggregate, FetchProfiles, Rank
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import top_popular
+from kindred.services import weighting
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -50,6 +51,7 @@ def aggregate_step(deps: Deps, message: Aggregate) -> None:
         "coverage": round(analyzed / total, 6) if total else 1.0,
         "skipped": dict(skipped),
         "groups_recorded": len(groups),
+        **weighting.summary(options, popular, lambda: merge_parts(deps, analysis, parts)),
         "cost": Meter.total(
             [message.cost, doc.get("cost_submit"), followers.get("cost")]
             + [group["cost"] for group in groups]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from kindred.core import names, retry, tally
 from kindred.core.cost import Meter
@@ -25,6 +26,7 @@ from kindred.core.messages import Aggregate, PageFollowers, ReadFollows
 from kindred.core.pagination import PageState, advance, page_size
 from kindred.services.deps import Deps
 from kindred.services.failure import fail
+from kindred.services import weighting
 from kindred.services.handoff import send
 
 SPILL_BYTES = 48_000  # an encoded tally past this goes to Cloud Storage (payload budget: 100 KB)
@@ -129,6 +131,7 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
         return
     graph = deps.graph(message.provider)
     limit = page_size(state, options.max_follows_per_follower, graph.max_page)
+    kept: list[str] = []
     try:
         page = graph.follows(message.followers[index], state.cursor, limit)
     except KindredError as error:
@@ -136,14 +139,19 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
         if decision.action is not retry.Action.GIVE_UP:
             raise
         skipped[decision.reason] += 1  # record this follower and go on
-        done, state = True, PageState()
+        done, read, state = True, state.items, PageState()
     else:
         cap = options.max_follows_per_follower
         step = advance(state, len(page.accounts), page.cursor, cap, graph.max_page)
-        counts.update(account.id for account in page.accounts[: step.keep])
+        kept = [account.id for account in page.accounts[: step.keep]]
+        counts.update(kept)
         skipped.update(page.dropped)
         done, state = step.done, step.state
+        read = state.items
         counted += int(done)
+    weighted: dict[str, Any] = {}
+    if options.score == "weighted":
+        weighted = weighting.carry(deps, message, counts, kept, done, read)
     if done:
         index, state = index + 1, PageState()
     encoded = tally.encode(counts)
@@ -168,6 +176,7 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
             parts=tuple(parts),
             counted=counted,
             skipped=dict(skipped),
+            **weighted,
         ),
     )
 

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 from dataclasses import replace
+from typing import Any
 
 from kindred.core import names, retry
 from kindred.core.accounts import AccountProfile
@@ -13,7 +14,7 @@ from kindred.core.cost import Meter
 from kindred.core.errors import KindredError
 from kindred.core.messages import FetchProfiles, Rank
 from kindred.core.options import options_from_stored
-from kindred.core.ranking import Popular, rank_similar
+from kindred.core.ranking import Popular, Similar, Weighted, rank_similar
 from kindred.core.timestamps import rfc3339
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
@@ -44,6 +45,22 @@ def profiles_step(deps: Deps, message: FetchProfiles) -> None:
         send(deps, names.rank_task(analysis), rank)
 
 
+def similar_row(s: Similar) -> dict[str, Any]:
+    """One similar account as a result lists it."""
+    row: dict[str, Any] = {
+        "handle": s.handle,
+        "id": s.id,
+        "display_name": s.display_name,
+        "followers_count": s.followers_count,
+        "avatar": s.avatar,
+        "overlap": s.overlap,
+        "score": round(s.score, 9) if math.isfinite(s.score) else 0.0,
+    }
+    if s.weighted is not None:
+        row["weighted_overlap"] = round(s.weighted, 6)
+    return row
+
+
 def rank_step(deps: Deps, message: Rank) -> None:
     analysis = message.analysis
     doc = deps.store.get(names.analysis_doc(analysis))
@@ -57,7 +74,11 @@ def rank_step(deps: Deps, message: Rank) -> None:
             profile = AccountProfile(*fields)
             profiles[profile.id] = profile
     popular = [Popular(pid, overlap) for pid, overlap in summary["popular"]]
-    similar = rank_similar(popular, profiles, summary["followers_analyzed"], options.results)
+    weighted = None
+    if "weighted" in summary:
+        weighted = Weighted(summary["weighted"], summary["weight_norm"])
+    analyzed = summary["followers_analyzed"]
+    similar = rank_similar(popular, profiles, analyzed, options.results, weighted)
     now = deps.clock.now()
     cost = Meter.total([summary["cost"], message.cost])
     result = {
@@ -68,18 +89,7 @@ def rank_step(deps: Deps, message: Rank) -> None:
         "followers_in_scope": summary["followers_in_scope"],
         "coverage": summary["coverage"],
         "skipped": summary["skipped"],
-        "similar": [
-            {
-                "handle": s.handle,
-                "id": s.id,
-                "display_name": s.display_name,
-                "followers_count": s.followers_count,
-                "avatar": s.avatar,
-                "overlap": s.overlap,
-                "score": round(s.score, 9) if math.isfinite(s.score) else 0.0,
-            }
-            for s in similar
-        ],
+        "similar": [similar_row(s) for s in similar],
         "popular": [
             {
                 "handle": profiles[p.id].handle if p.id in profiles else None,
