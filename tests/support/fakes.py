@@ -35,16 +35,30 @@ class FakeGraph(GraphSource):
     max_page = 3
     max_batch = 2
 
-    def __init__(self, edges: Sequence[tuple[int, int]], meter: Meter):
+    def __init__(
+        self,
+        edges: Sequence[tuple[int, int]],
+        meter: Meter,
+        tables: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None,
+    ):
         self.meter = meter
         self.on_call = lambda: None
-        self.out: dict[str, list[str]] = {}
-        self.into: dict[str, list[str]] = {}
+        self.out, self.into = tables or self.tables(edges)
+
+    @staticmethod
+    def tables(
+        edges: Sequence[tuple[int, int]],
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(follows, followers) of each account, built once per world (a graph is made per
+        invocation, as an adapter is)."""
+        out: dict[str, list[str]] = {}
+        into: dict[str, list[str]] = {}
         for a, b in edges:
-            self.out.setdefault(f"a{a}", []).append(f"a{b}")
-            self.into.setdefault(f"a{b}", []).append(f"a{a}")
-            self.out.setdefault(f"a{b}", [])
-            self.into.setdefault(f"a{a}", [])
+            out.setdefault(f"a{a}", []).append(f"a{b}")
+            into.setdefault(f"a{b}", []).append(f"a{a}")
+            out.setdefault(f"a{b}", [])
+            into.setdefault(f"a{a}", [])
+        return out, into
 
     def _spend(self) -> None:
         self.meter.upstream_calls += 1
@@ -214,6 +228,7 @@ class World:
         self.store, self.blobs, self.queue = FakeStore(meter), FakeBlobs(meter), FakeQueue(meter)
         self.clock = FakeClock()
         self.upstream_calls = 0  # every call any invocation made, as the upstream would count
+        self._tables: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
 
     def deps(self) -> Deps:
         meter = Meter()
@@ -225,7 +240,9 @@ class World:
                 self.settings, self.store, self.blobs, self.queue, lambda _: source, self.clock,
                 meter,
             )  # fmt: skip
-        graph = FakeGraph(self.edges, meter)
+        if self._tables is None:
+            self._tables = FakeGraph.tables(self.edges)
+        graph = FakeGraph(self.edges, meter, self._tables)
         graph.on_call = self._count
         return Deps(
             self.settings, self.store, self.blobs, self.queue, lambda _: graph, self.clock, meter

@@ -46,7 +46,6 @@ def analyse(world: World, options: AnalysisOptions, seed: int = 0, **run) -> dic
     return world.store.docs[f"analyses/{submitted.id}"]["result"]
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_weighted_score_is_the_hand_computed_one(seed):
     result = analyse(World(EDGES), WEIGHTED, seed)
@@ -58,7 +57,6 @@ def test_the_weighted_score_is_the_hand_computed_one(seed):
     assert (first["id"], first["weighted_overlap"]) == ("a11", pytest.approx(1 / 3))
 
 
-@pytest.mark.unit
 def test_a_pending_tally_that_outgrows_its_budget_waits_in_storage(monkeypatch):
     monkeypatch.setattr(weighting, "PENDING_BYTES", 10)
     world = World(EDGES)
@@ -67,7 +65,6 @@ def test_a_pending_tally_that_outgrows_its_budget_waits_in_storage(monkeypatch):
     assert {s["id"]: s["score"] for s in result["similar"]} == pytest.approx(by_hand(), abs=1e-9)
 
 
-@pytest.mark.unit
 def test_weighting_spends_no_upstream_call_more_and_keeps_the_counts():
     plain_world, weighted_world = World(EDGES), World(EDGES)
     plain = analyse(plain_world, AnalysisOptions())
@@ -80,7 +77,6 @@ def test_weighting_spends_no_upstream_call_more_and_keeps_the_counts():
     assert plain["similar"][0]["id"] == "a12"
 
 
-@pytest.mark.unit
 def test_credit_adds_the_votes_and_the_squared_weight_in_units():
     counts: Counter[str] = Counter()
     weights.credit(counts, Counter({"a": 1, "b": 2}), follows=4)

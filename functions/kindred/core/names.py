@@ -62,3 +62,63 @@ def profiles_task(analysis: str, batch: int) -> str:
 
 def rank_task(analysis: str, attempt: int = 0) -> str:
     return f"{analysis}-rank-{attempt}"
+
+
+# Fast mode (services/fast.py).
+
+
+def audience_blob(analysis: str, page: int) -> str:
+    """One page of the target's followers, kept for the later rounds of the sample."""
+    return f"analyses/{analysis}/audience/p{page:06d}.txt"
+
+
+def audience_hashes_blob(analysis: str) -> str:
+    """Every follower in scope, as sorted 8-byte hashes: what a candidate's followers meet."""
+    return f"analyses/{analysis}/audience.bin"
+
+
+def estimate_blob(analysis: str, round_: int) -> str:
+    return f"analyses/{analysis}/fast/estimate-r{round_:03d}.json"
+
+
+def candidates_blob(analysis: str) -> str:
+    """The candidates with their profiles' follower counts, once they are fetched."""
+    return f"analyses/{analysis}/fast/candidates.json"
+
+
+def seen_blob(analysis: str, index: int, part: int) -> str:
+    return f"analyses/{analysis}/fast/seen/c{index:04d}-{part:04d}.bin"
+
+
+def rounds_collection(analysis: str) -> str:
+    return f"{ANALYSES}/{analysis}/rounds"
+
+
+def round_doc(analysis: str, round_: int) -> str:
+    """Written once a round is launched whole: how many groups and verified candidates the
+    analysis has when the round is over."""
+    return f"{rounds_collection(analysis)}/r{round_:04d}"
+
+
+def verified_collection(analysis: str) -> str:
+    return f"{ANALYSES}/{analysis}/verified"
+
+
+def verified_doc(analysis: str, index: int) -> str:
+    return f"{verified_collection(analysis)}/c{index:04d}"
+
+
+def sample_task(analysis: str, round_: int, page: int) -> str:
+    return f"{analysis}-sample-{round_}-{page}"
+
+
+def estimate_task(analysis: str, round_: int, attempt: int = 0) -> str:
+    return f"{analysis}-estimate-{round_}-{attempt}"
+
+
+def decide_task(analysis: str, round_: int, attempt: int = 0) -> str:
+    return f"{analysis}-decide-{round_}-{attempt}"
+
+
+def candidate_task(analysis: str, index: int, page: int) -> str:
+    return f"{analysis}-c{index}-p{page}"

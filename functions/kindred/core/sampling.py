@@ -66,9 +66,9 @@ def grown_share(share: int) -> int:
     return min(SHARE_UNIT, math.ceil(share * GROWTH))
 
 
-def verify_cost(followers_count: int) -> int:
-    """Upstream calls to read a candidate's followers: one page per PAGE."""
-    return max(1, math.ceil(followers_count / PAGE))
+def verify_cost(followers_count: int, page: int = PAGE) -> int:
+    """Upstream calls to read a candidate's followers, `page` a call."""
+    return max(1, math.ceil(followers_count / max(page, 1)))
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,12 @@ class Candidate:
     sampled: int  # X: sampled followers who follow it
     followers_count: int  # from its profile
     overlap: int | None = None  # exact, once verified
+    tried: bool = False  # its followers could not be read: never planned again
+    page: int = PAGE  # the upstream's largest followers page
 
     @property
     def cost(self) -> int:
-        return verify_cost(self.followers_count)
+        return verify_cost(self.followers_count, self.page)
 
 
 @dataclass(frozen=True)
@@ -129,13 +131,20 @@ def ranked(evidence: Evidence, overlaps: Sequence[float]) -> list[int]:
     popular = sorted(
         (i for i in range(len(cands)) if overlaps[i] > 0), key=lambda i: (-overlaps[i], cands[i].id)
     )[: evidence.top_candidates]
-    audience = max(evidence.audience, 1)
 
-    def score(i: int) -> float:
-        return overlaps[i] / math.sqrt(audience * max(cands[i].followers_count, overlaps[i]))
+    def scored(i: int) -> float:
+        return score(overlaps[i], evidence.audience, cands[i].followers_count)
 
-    popular.sort(key=lambda i: (-score(i), -overlaps[i], cands[i].id))
+    popular.sort(key=lambda i: (-scored(i), -overlaps[i], cands[i].id))
     return popular[: evidence.results]
+
+
+def score(overlap: float, audience: int, followers_count: int) -> float:
+    """The exact mode's cosine of an overlap, estimated or not (a stale followers count below
+    the overlap counts as the overlap)."""
+    if overlap <= 0 or audience <= 0:
+        return 0.0
+    return overlap / math.sqrt(audience * max(followers_count, overlap))
 
 
 def membership(evidence: Evidence, rng: random.Random, shrink: float = 1.0) -> list[float]:
@@ -189,7 +198,7 @@ def plan(evidence: Evidence, members: Sequence[float], answer: Sequence[int]) ->
     open_ = [
         i
         for i, c in enumerate(evidence.candidates)
-        if c.overlap is None and SETTLED < members[i] < 1 - SETTLED
+        if c.overlap is None and not c.tried and SETTLED < members[i] < 1 - SETTLED
     ]
     open_.sort(key=lambda i: (-_doubt(members[i]) / evidence.candidates[i].cost, i))
     chosen = []

@@ -7,7 +7,7 @@ end of the followers, whichever comes later, starts the aggregate (fan-in by `co
 
 A chain also stops, recording nothing more, once its analysis has moved past the crawl (the
 sweeper forced it on, or it failed): it reads the analysis record only every STATUS_EVERY
-pages (`_status_due`), since each read is a counted Firestore read and one per page would
+pages (`status_due`), since each read is a counted Firestore read and one per page would
 add a read to every upstream call; so at most STATUS_EVERY - 1 calls are spent after the end.
 Entries the adapter dropped (`Page.dropped`) are counted in the group's `skipped`.
 """
@@ -22,11 +22,11 @@ from typing import Any
 from kindred.core import names, retry, tally
 from kindred.core.cost import Meter
 from kindred.core.errors import KindredError
-from kindred.core.messages import Aggregate, PageFollowers, ReadFollows
+from kindred.core.messages import Aggregate, PageFollowers, ReadFollows, SampleFollowers
 from kindred.core.pagination import PageState, advance, page_size
+from kindred.services import rounds, weighting
 from kindred.services.deps import Deps
 from kindred.services.failure import fail
-from kindred.services import weighting
 from kindred.services.handoff import send
 
 SPILL_BYTES = 48_000  # an encoded tally past this goes to Cloud Storage (payload budget: 100 KB)
@@ -36,7 +36,7 @@ PAST_CRAWL = ("aggregating", "profiles", "ranking", "done", "failed")
 
 def followers_step(deps: Deps, message: PageFollowers) -> None:
     analysis, group, options = message.analysis, message.group, message.options
-    if group and group % STATUS_EVERY == 0 and _past_crawl(deps, analysis):
+    if group and group % STATUS_EVERY == 0 and past_crawl(deps, analysis):
         return
     graph = deps.graph(message.provider)
     limit = page_size(message.page, options.max_followers, graph.max_page)
@@ -52,7 +52,9 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
         message.page, len(page.accounts), page.cursor, options.max_followers, graph.max_page
     )
     followers = tuple(account.id for account in page.accounts[: step.keep])
-    if followers:
+    if options.mode == "fast":  # the sample's rounds read them later (services.fast)
+        rounds.keep_page(deps, analysis, group, followers)
+    elif followers:
         _start_group(deps, message, followers, page.dropped)
     else:  # an empty page still ends its group, so the fan-in counts one group a page
         _record_empty_group(deps, message, page.dropped)
@@ -75,7 +77,10 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
     )
     # Whether this delivery made the record or finds it made: a retry after an answer lost
     # in a store outage is the only one left to start the aggregate (its task name dedups).
-    maybe_aggregate(deps, analysis)
+    if options.mode == "fast":
+        rounds.start(deps, message, group + 1, step.state.items)
+    else:
+        maybe_aggregate(deps, analysis)
 
 
 def _cannot_read(message: PageFollowers, reason: str, error: Exception) -> str:
@@ -109,15 +114,26 @@ def _record_empty_group(deps: Deps, message: PageFollowers, dropped: Mapping[str
 def _start_group(
     deps: Deps, message: PageFollowers, followers: tuple[str, ...], dropped: Mapping[str, int]
 ) -> None:
+    start_group(deps, message, message.group, followers, dropped)
+
+
+def start_group(
+    deps: Deps,
+    message: PageFollowers | SampleFollowers,
+    group: int,
+    followers: tuple[str, ...],
+    dropped: Mapping[str, int],
+) -> None:
+    """A chain over these followers' follows: group `group` of the analysis."""
     chain = ReadFollows(
         analysis=message.analysis,
         provider=message.provider,
         options=message.options,
-        group=message.group,
+        group=group,
         followers=followers,
         skipped=dict(dropped),  # followers the adapter dropped from this page
     )
-    send(deps, names.follows_task(message.analysis, message.group, 0, 0), chain, carry=False)
+    send(deps, names.follows_task(message.analysis, group, 0, 0), chain, carry=False)
 
 
 def follows_step(deps: Deps, message: ReadFollows) -> None:
@@ -127,7 +143,7 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
     counts = tally.decode_text(message.tally)
     parts, counted, skipped = list(message.parts), message.counted, Counter(message.skipped)
     state = message.page
-    if _status_due(index, state) and _past_crawl(deps, analysis):
+    if status_due(index, state) and past_crawl(deps, analysis):
         return
     graph = deps.graph(message.provider)
     limit = page_size(state, options.max_follows_per_follower, graph.max_page)
@@ -181,7 +197,7 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
     )
 
 
-def _status_due(index: int, state: PageState) -> bool:
+def status_due(index: int, state: PageState) -> bool:
     """Every STATUS_EVERY-th page of one follower's follows, and every STATUS_EVERY-th
     follower's first page: a read per ten upstream calls at most, never on a chain's first."""
     if state.pages:
@@ -189,7 +205,7 @@ def _status_due(index: int, state: PageState) -> bool:
     return index > 0 and index % STATUS_EVERY == 0
 
 
-def _past_crawl(deps: Deps, analysis: str) -> bool:
+def past_crawl(deps: Deps, analysis: str) -> bool:
     """True when the analysis is gone or has moved past the crawl: its chains stop."""
     doc = deps.store.get(names.analysis_doc(analysis))
     return doc is None or doc.get("status") in PAST_CRAWL
@@ -212,7 +228,11 @@ def _end_group(
             "at": deps.clock.now(),
         },
     )
-    maybe_aggregate(deps, message.analysis)  # made now or by a delivery whose answer was lost
+    # Made now or by a delivery whose answer was lost.
+    if message.options.mode == "fast":
+        rounds.maybe_estimate(deps, message.analysis)
+    else:
+        maybe_aggregate(deps, message.analysis)
 
 
 def maybe_aggregate(deps: Deps, analysis: str) -> bool:

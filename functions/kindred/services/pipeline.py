@@ -5,7 +5,11 @@
                     └──> ReadFollows ──> ReadFollows ...    a group: one chain per page of them
                               └──> [group record] ──> Aggregate
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
-    sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
+    sweeper ──> Aggregate | Rank | Estimate                 a stalled analysis, moved on
+
+    fast mode (fast.py): PageFollowers keeps its pages ──> SampleFollowers ──> ReadFollows ...
+        ──> Estimate ──> (FetchProfiles ...) ──> Decide ──> SampleFollowers | ReadCandidate ...
+        ──> Estimate ──> Decide ... ──> [result]
 
     collect ──> StartCollection ──> ReadMedia ──> ReadMedia ...   media: a chain per account
                                         ├──> FetchBlob            one per image, blob queue
@@ -26,6 +30,8 @@ from typing import Any
 from kindred.core.messages import (
     Aggregate,
     CheckAccount,
+    Decide,
+    Estimate,
     FetchBlob,
     FetchProfiles,
     FinishExport,
@@ -33,13 +39,15 @@ from kindred.core.messages import (
     PageFollowers,
     PlanExport,
     Rank,
+    ReadCandidate,
     ReadFollows,
     ReadMedia,
+    SampleFollowers,
     StartCollection,
     WriteShard,
     from_dict,
 )
-from kindred.services import aggregate, collect, crawl, export, rank
+from kindred.services import aggregate, collect, crawl, export, fast, rank
 from kindred.services.deps import Deps
 
 Step = Callable[[Deps, Any], None]
@@ -50,6 +58,10 @@ STEPS: dict[type[Message], Step] = {
     Aggregate: aggregate.aggregate_step,
     FetchProfiles: rank.profiles_step,
     Rank: rank.rank_step,
+    SampleFollowers: fast.sample_step,
+    Estimate: fast.estimate_step,
+    Decide: fast.decide_step,
+    ReadCandidate: fast.candidate_step,
     StartCollection: collect.start_step,
     ReadMedia: collect.media_step,
     FetchBlob: collect.fetch_step,
@@ -60,11 +72,15 @@ STEPS: dict[type[Message], Step] = {
 }
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
-    PageFollowers: (PageFollowers, ReadFollows, Aggregate),
-    ReadFollows: (ReadFollows, Aggregate),
+    PageFollowers: (PageFollowers, ReadFollows, Aggregate, SampleFollowers),
+    ReadFollows: (ReadFollows, Aggregate, Estimate),
     Aggregate: (FetchProfiles, Rank),
-    FetchProfiles: (FetchProfiles, Rank),
+    FetchProfiles: (FetchProfiles, Rank, Decide),
     Rank: (),
+    SampleFollowers: (SampleFollowers, ReadFollows, Estimate),
+    Estimate: (FetchProfiles, Decide),
+    Decide: (SampleFollowers, ReadCandidate, Estimate),
+    ReadCandidate: (ReadCandidate, Estimate),
     StartCollection: (StartCollection, ReadMedia),
     ReadMedia: (ReadMedia, FetchBlob, CheckAccount),
     FetchBlob: (),

@@ -12,7 +12,7 @@ from kindred.core import names, retry
 from kindred.core.accounts import AccountProfile
 from kindred.core.cost import Meter
 from kindred.core.errors import KindredError
-from kindred.core.messages import FetchProfiles, Rank
+from kindred.core.messages import Decide, FetchProfiles, Rank
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import Popular, Similar, Weighted, rank_similar
 from kindred.core.timestamps import rfc3339
@@ -40,9 +40,22 @@ def profiles_step(deps: Deps, message: FetchProfiles) -> None:
     )
     if (batch + 1) * graph.max_batch < len(ids):
         send(deps, names.profiles_task(analysis, batch + 1), replace(message, batch=batch + 1))
+    elif summary.get("fast"):  # the candidates of fast mode's first round (services.fast)
+        decide = Decide(analysis=analysis, round=1, batches=batch + 1, cost=message.cost)
+        send(deps, names.decide_task(analysis, 1), decide)
     else:
         rank = Rank(analysis=analysis, batches=batch + 1, cost=message.cost)
         send(deps, names.rank_task(analysis), rank)
+
+
+def read_profiles(deps: Deps, analysis: str, batches: int) -> dict[str, AccountProfile]:
+    """The candidates' profiles, from the batches the profiles chain wrote."""
+    profiles = {}
+    for batch in range(batches):
+        for fields in json.loads(deps.blobs.read(names.profiles_blob(analysis, batch))):
+            profile = AccountProfile(*fields)
+            profiles[profile.id] = profile
+    return profiles
 
 
 def similar_row(s: Similar) -> dict[str, Any]:
@@ -68,11 +81,7 @@ def rank_step(deps: Deps, message: Rank) -> None:
         return
     options = options_from_stored(doc["options"])
     summary = json.loads(deps.blobs.read(names.popular_blob(analysis)))
-    profiles = {}
-    for batch in range(message.batches):
-        for fields in json.loads(deps.blobs.read(names.profiles_blob(analysis, batch))):
-            profile = AccountProfile(*fields)
-            profiles[profile.id] = profile
+    profiles = read_profiles(deps, analysis, message.batches)
     popular = [Popular(pid, overlap) for pid, overlap in summary["popular"]]
     weighted = None
     if "weighted" in summary:
@@ -85,6 +94,7 @@ def rank_step(deps: Deps, message: Rank) -> None:
         "id": analysis,
         "account": doc["account"],
         "status": "done",
+        "mode": "exact",
         "followers_analyzed": summary["followers_analyzed"],
         "followers_in_scope": summary["followers_in_scope"],
         "coverage": summary["coverage"],
@@ -102,6 +112,13 @@ def rank_step(deps: Deps, message: Rank) -> None:
         "created_at": rfc3339(doc["created_at"]),
         "finished_at": rfc3339(now),
     }
+    record_result(deps, doc, result, now)
+
+
+def record_result(deps: Deps, doc: dict[str, Any], result: dict[str, Any], now: float) -> None:
+    """The result in Cloud Storage and in the analysis's record, which says done; then the
+    callback, if the submission named one."""
+    analysis = doc["id"]
     deps.blobs.write_json(names.result_blob(analysis), result)
     deps.store.update(
         names.analysis_doc(analysis),
