@@ -14,7 +14,7 @@ import click
 from kindred.config import Settings
 from kindred.core import shards as shard_limits
 from kindred.core.media import CollectOptions
-from kindred.core.options import BOUNDS, AnalysisOptions
+from kindred.core.options import BOUNDS, CHOICES, AnalysisOptions
 from kindred.services import collect as collect_limits
 from kindred_infra import paths, stack
 from kindred_infra.invocation import kindred_command
@@ -264,11 +264,23 @@ def _bounded(option: str, help_text: str) -> Callable[[F], F]:
 @_bounded("max_follows_per_follower", "Count at most N follows of each follower")
 @_bounded("top_candidates", "Score the N accounts most followed by the followers")
 @_bounded("results", "List the N most similar accounts")
+@click.option(
+    "--mode",
+    type=click.Choice(CHOICES["mode"]),
+    help="exact: read every follower's follows; fast: a sample and a stopping rule, an "
+    "estimate expected to be 98% the exact answer [default: exact].",
+)
+@click.option(
+    "--score",
+    type=click.Choice(CHOICES["score"]),
+    help="cosine, or weighted: each follower's vote weighted by 1/(accounts it follows); "
+    "exact mode only [default: cosine].",
+)
 @click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
 def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: bool,
-            api_url: str | None, **options: int | None) -> None:  # fmt: skip
+            api_url: str | None, **options: int | str | None) -> None:  # fmt: skip
     """Find the accounts most like ACCOUNT (a handle or a DID)."""
     import json
 
@@ -278,8 +290,10 @@ def analyze(account: str, home: str | None, provider: str, wait: bool, as_json: 
     from kindred_infra.client import ApiError
 
     chosen = {name: value for name, value in options.items() if value is not None}
-    top = chosen.get("top_candidates", AnalysisOptions().top_candidates)
-    if chosen.get("results", AnalysisOptions().results) > top:
+    if chosen.get("mode") == "fast" and chosen.get("score") == "weighted":
+        raise click.BadParameter("weighted needs --mode exact", param_hint="'--score'")
+    top = int(chosen.get("top_candidates", AnalysisOptions().top_candidates))
+    if int(chosen.get("results", AnalysisOptions().results)) > top:
         raise click.BadParameter(
             f"cannot exceed --top-candidates ({top})", param_hint="'--results'"
         )

@@ -42,9 +42,9 @@ def test_rounds_partition_the_sample(key, shares):
 
 
 @pytest.mark.parametrize(
-    ("audience", "share"), [(0, 1.0), (200, 1.0), (3_000, 0.1), (30_000, 0.01), (10**6, 0.01)]
+    ("audience", "share"), [(0, 1.0), (300, 1.0), (4_000, 0.1), (40_000, 0.01), (10**6, 0.01)]
 )
-def test_the_first_round_reads_300_followers_or_a_hundredth(audience, share):
+def test_the_first_round_reads_400_followers_or_a_hundredth(audience, share):
     assert sampling.first_share(audience) == pytest.approx(share * sampling.SHARE_UNIT, abs=1)
 
 

@@ -34,10 +34,10 @@ PAGE = 100  # accounts per followers page: a verification reads ceil(followers /
 SHARE_UNIT = 1_000_000  # sample shares travel as parts per million
 DRAWS = 200  # bootstrap resamples per decision
 CONFIDENCE = 0.98  # the expected share of the answer that is right, to stop at
-FIRST_SAMPLE = 300  # followers in the first round at least (a tenth of a 3,000-follower audience)
+FIRST_SAMPLE = 400  # followers in the first round at least (an eighth of a 3,000-follower audience)
 FIRST_SHARE = 0.01  # and at least this share of the audience
 GROWTH = 2.0  # a sampling round multiplies the sample by this
-CANDIDATE_FACTOR = 1  # candidates kept: this many times `top_candidates`, by the first sample
+CANDIDATE_FACTOR = 1.25  # candidates kept: this many times `top_candidates`, by the first sample
 SETTLED = 0.001  # a membership this close to 0 or 1 needs no reading
 VERIFY_SHARE = 1.0  # a verification round reads this share of the plan (at least one candidate)
 
@@ -124,13 +124,18 @@ def estimates(evidence: Evidence) -> list[float]:
     ]
 
 
-def ranked(evidence: Evidence, overlaps: Sequence[float]) -> list[int]:
+def ranked(evidence: Evidence, overlaps: Sequence[float], floor: float | None = None) -> list[int]:
     """Indices of the answer by the exact mode's rule: of the `top_candidates` largest
-    overlaps (ties by id), the `results` best cosines (ties by overlap, then id)."""
+    overlaps (ties by id), the `results` best cosines (ties by overlap, then id). With
+    `floor`, the overlaps at least that large stand for the `top_candidates` largest."""
     cands = evidence.candidates
-    popular = sorted(
-        (i for i in range(len(cands)) if overlaps[i] > 0), key=lambda i: (-overlaps[i], cands[i].id)
-    )[: evidence.top_candidates]
+    if floor is None:
+        popular = sorted(
+            (i for i in range(len(cands)) if overlaps[i] > 0),
+            key=lambda i: (-overlaps[i], cands[i].id),
+        )[: evidence.top_candidates]
+    else:
+        popular = [i for i in range(len(cands)) if overlaps[i] > 0 and overlaps[i] >= floor]
 
     def scored(i: int) -> float:
         return score(overlaps[i], evidence.audience, cands[i].followers_count)
@@ -157,6 +162,7 @@ def membership(evidence: Evidence, rng: random.Random, shrink: float = 1.0) -> l
         return [0.0] * len(evidence.candidates)
     spread = math.sqrt(max(0.0, 1.0 - s / n)) * shrink if n else 0.0
     scale = n / s
+    floor = cut(evidence)
     hits = [0] * len(evidence.candidates)
     for _ in range(DRAWS):
         overlaps = [
@@ -165,9 +171,20 @@ def membership(evidence: Evidence, rng: random.Random, shrink: float = 1.0) -> l
             else max(0.0, c.sampled + spread * (poisson(rng, c.sampled) - c.sampled)) * scale
             for c in evidence.candidates
         ]
-        for i in ranked(evidence, overlaps):
+        for i in ranked(evidence, overlaps, floor):
             hits[i] += 1
     return [h / DRAWS for h in hits]
+
+
+def cut(evidence: Evidence) -> float:
+    """The `top_candidates`-th largest overlap as estimated (0 with no more candidates than
+    that): a resample's candidates are those at or above it, so that the cut, which the
+    exact mode makes on exact overlaps, moves with the estimates and the verifications, not
+    with each resample's noise."""
+    overlaps = sorted(estimates(evidence), reverse=True)
+    if len(overlaps) <= evidence.top_candidates:
+        return 0.0
+    return overlaps[evidence.top_candidates - 1]
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -227,23 +244,22 @@ def decide(evidence: Evidence, seed: str) -> Decision:
     if sure >= CONFIDENCE or evidence.sampled >= evidence.audience:
         return Decision(Action.FINISH, sure, reason="confident")
     left = evidence.budget - evidence.spent
+    rest = (evidence.audience - evidence.sampled) * evidence.calls_per_follower
     chosen = plan(evidence, members, answer)
     verify = cost_of(evidence, chosen) if chosen else math.inf
     grown = _grown(evidence, rng)
     if grown is not None:
         share, sample_cost, then_verify = grown
-        if sample_cost + then_verify < verify and sample_cost <= left:
+        if sample_cost + then_verify < min(verify, rest) and sample_cost <= left:
             return Decision(Action.SAMPLE, sure, share=share, reason="a larger sample is cheaper")
-    if chosen and verify <= left:
+    if chosen and verify <= left and verify < rest:
         batch = _batch(evidence, chosen)
         return Decision(
             Action.VERIFY, sure, verify=tuple(evidence.candidates[i].id for i in batch),
             reason="reading candidates' followers is cheaper",
         )  # fmt: skip
-    everything = grown_share(SHARE_UNIT)
-    rest = (evidence.audience - evidence.sampled) * evidence.calls_per_follower
-    if rest <= left:
-        return Decision(Action.SAMPLE, sure, share=everything, reason="only the whole audience")
+    if rest <= left:  # the whole audience: the exact answer, for no more than the exact mode
+        return Decision(Action.SAMPLE, sure, share=SHARE_UNIT, reason="the whole audience")
     return Decision(Action.FINISH, sure, reason="budget")
 
 

@@ -115,7 +115,7 @@ def estimate_step(deps: Deps, message: Estimate) -> None:
     merged = merge_parts(deps, analysis, [part for g in groups for part in g["parts"]])
     options = options_from_stored(doc["options"])
     if round_ == 1:
-        kept = options.top_candidates * sampling.CANDIDATE_FACTOR
+        kept = math.ceil(options.top_candidates * sampling.CANDIDATE_FACTOR)
         popular = top_popular(merged, kept, exclude=doc["account"]["id"])
         deps.blobs.write_json(
             names.popular_blob(analysis),

@@ -14,7 +14,10 @@ from kindred.core.progress import Observed, estimate
 from kindred.core.timestamps import rfc3339
 from kindred.services.deps import Deps
 
-RESULT_FIELDS = ("followers_analyzed", "coverage", "skipped", "similar", "popular", "cost")
+RESULT_FIELDS = (
+    "followers_analyzed", "coverage", "skipped", "similar", "popular", "cost",
+    "mode", "estimate", "confidence", "fast",
+)  # fmt: skip
 TIMES = ("created_at", "started_at", "updated_at", "finished_at")
 
 
@@ -80,6 +83,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
         },
         **{time: rfc3339(doc.get(time)) for time in TIMES},
         "sweeper_moves": doc.get("forced", 0),
+        **({"fast": doc["fast"]} if doc.get("fast") and doc["status"] != "done" else {}),
         "error": doc.get("error"),
     }
 
