@@ -28,6 +28,7 @@ from bench import (
     continuation,
     crawl,
     export,
+    fast,
     media_serving,
     plot,
     report,
@@ -55,6 +56,7 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "collection": ("collection (figures 8-12)", collection.run),
     "media": ("media serving (figure 13)", media_serving.run),
     "export": ("export (figures 14-15)", export.run),
+    "fast": ("fast mode and the weighted score (figures 16-18)", fast.run),
 }
 
 
