@@ -20,9 +20,7 @@ class KindredApi:
     api_key: str = ""
     timeout: float = 30.0
 
-    def submit(
-        self, account: str, provider: str, options: dict[str, int | str]
-    ) -> dict[str, Any]:
+    def submit(self, account: str, provider: str, options: dict[str, int | str]) -> dict[str, Any]:
         body = {"account": account, "provider": provider, "options": options}
         return self._call("POST", "/analyses", json=body)
 

@@ -67,8 +67,7 @@ def answer(graph: Graph, dataset: str, account: int, options: Mapping[str, int |
 
     cosine = {i: overlap[i] / math.sqrt(analysed * max(counts[i], overlap[i])) for i in popular}
     weighted = {
-        i: votes[i] / math.sqrt(norm * max(counts[i], overlap[i])) if norm else 0.0
-        for i in popular
+        i: votes[i] / math.sqrt(norm * max(counts[i], overlap[i])) if norm else 0.0 for i in popular
     }
     return Answer(
         analysed, [(did[i], int(overlap[i])) for i in popular], scored(cosine), scored(weighted)

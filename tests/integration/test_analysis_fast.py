@@ -1,5 +1,6 @@
 """Fast mode on the local stack: its top shares at least 95% with the answer computed directly
-from the edge list, for fewer upstream calls than the exact mode's minimum (graph server's count)."""
+from the edge list, for fewer upstream calls than the exact mode's minimum (as the graph
+server counts them)."""
 
 from __future__ import annotations
 

@@ -29,5 +29,3 @@ def test_the_direct_answer_is_the_expected_one(case):
 def test_planted_ranks_count_from_one_and_put_the_absent_last():
     scored = [direct.Scored(a, f"d{a}", 1, 1, 0.0) for a in (5, 7, 9)]
     assert direct.planted_ranks(scored, (7, 2)) == [2, 4]
-
-

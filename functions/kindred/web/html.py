@@ -76,7 +76,7 @@ def _header(report: dict[str, Any]) -> str:
 def _running(report: dict[str, Any]) -> str:
     progress = as_dict(report.get("progress"))
     left = progress.get("estimated_seconds_left", report.get("estimated_seconds_left"))
-    facts = (
+    facts: tuple[tuple[str, str], ...] = (
         ("followers analysed", of(progress.get("followers_analyzed"), _in_scope(report))),
         ("upstream calls", of(progress.get("upstream_calls"), _expected_calls(progress))),
         ("time left", seconds_left(left)),
