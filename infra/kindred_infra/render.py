@@ -94,7 +94,8 @@ def _every_few_seconds(console: Console, line: Callable[[dict[str, Any]], str]) 
 
 
 def _counts(report: dict[str, Any]) -> str:
-    progress, fast = report["progress"], report.get("fast")
+    progress = report["progress"]
+    fast = progress.get("fast") if report["status"] != "done" else None
     if fast:  # fast mode: what its last decision rested on
         return (
             f"round {fast['round']}: {fast['followers_sampled']:,} followers sampled, "

@@ -37,10 +37,7 @@ option_values = st.one_of(
 )
 options = st.one_of(
     st.dictionaries(
-        st.sampled_from(
-            ["max_followers", "max_follows_per_follower", "top_candidates", "results", "mode",
-             "score", "depth"]  # fmt: skip
-        ),
+        st.sampled_from([*BOUNDS, *CHOICES, "depth"]),
         option_values,
         max_size=4,
     ),

@@ -50,6 +50,7 @@ def test_a_sampled_analysis_finds_the_exact_top_for_fewer_calls(small_first_roun
     doc = analyse(fast_world, FAST, seed)
     fast = doc["result"]
     assert (fast["mode"], fast["estimate"], exact["mode"]) == ("fast", True, "exact")
+    assert set(fast) == set(exact) and set(fast["similar"][0]) == set(exact["similar"][0])
     found = {s["id"] for s in fast["similar"]} & {s["id"] for s in exact["similar"]}
     assert len(found) >= 4  # of 5
     assert fast_world.upstream_calls < exact_world.upstream_calls

@@ -71,7 +71,7 @@ def test_weighting_spends_no_upstream_call_more_and_keeps_the_counts():
     weighted = analyse(weighted_world, WEIGHTED)
     assert weighted_world.upstream_calls == plain_world.upstream_calls
     assert weighted["popular"] == plain["popular"]  # the weighted sums are no candidates
-    assert "weighted_overlap" not in plain["similar"][0]
+    assert plain["similar"][0]["weighted_overlap"] is None
     # a11 has one follower, the most selective; a12 two who follow many: the plain cosine
     # puts a12 first (2 / sqrt(3 * 2) > 1 / sqrt(3 * 1)), the weighted one a11.
     assert plain["similar"][0]["id"] == "a12"

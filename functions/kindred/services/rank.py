@@ -60,7 +60,7 @@ def read_profiles(deps: Deps, analysis: str, batches: int) -> dict[str, AccountP
 
 def similar_row(s: Similar) -> dict[str, Any]:
     """One similar account as a result lists it."""
-    row: dict[str, Any] = {
+    return {
         "handle": s.handle,
         "id": s.id,
         "display_name": s.display_name,
@@ -68,10 +68,9 @@ def similar_row(s: Similar) -> dict[str, Any]:
         "avatar": s.avatar,
         "overlap": s.overlap,
         "score": round(s.score, 9) if math.isfinite(s.score) else 0.0,
+        "verified": True,  # counted from every analysed follower (fast mode: services.fast)
+        "weighted_overlap": None if s.weighted is None else round(s.weighted, 6),
     }
-    if s.weighted is not None:
-        row["weighted_overlap"] = round(s.weighted, 6)
-    return row
 
 
 def rank_step(deps: Deps, message: Rank) -> None:
@@ -95,6 +94,9 @@ def rank_step(deps: Deps, message: Rank) -> None:
         "account": doc["account"],
         "status": "done",
         "mode": "exact",
+        "estimate": False,
+        "confidence": 1.0,
+        "fast": None,
         "followers_analyzed": summary["followers_analyzed"],
         "followers_in_scope": summary["followers_in_scope"],
         "coverage": summary["coverage"],

@@ -80,10 +80,10 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             "estimated_seconds_left": None
             if stage == "failed"
             else progress.estimated_seconds_left,
+            "fast": doc.get("fast"),  # fast mode's last decision (services.fast)
         },
         **{time: rfc3339(doc.get(time)) for time in TIMES},
         "sweeper_moves": doc.get("forced", 0),
-        **({"fast": doc["fast"]} if doc.get("fast") and doc["status"] != "done" else {}),
         "error": doc.get("error"),
     }
 

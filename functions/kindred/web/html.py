@@ -82,7 +82,7 @@ def _running(report: dict[str, Any]) -> str:
         ("time left", seconds_left(left)),
         ("submitted", clock(report.get("created_at"), "%H:%M:%S %Z")),
     )
-    fast = as_dict(report.get("fast"))
+    fast = as_dict(progress.get("fast"))
     if fast:  # fast mode: what its last decision rested on
         facts = (
             ("round", count(fast.get("round"))),
