@@ -29,6 +29,7 @@ from bench import (
     continuation,
     crawl,
     export,
+    fast,
     media_serving,
     plot,
     progressive,
@@ -62,6 +63,7 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "pull": ("pull (figures 16-17)", pull.run),
     "progressive": ("progressive results (figures 18-20)", progressive.run),
     "reuse": ("follows reuse (figures 21-23)", reuse.run),
+    "fast": ("fast mode and the weighted score (figures 24-26)", fast.run),
 }
 
 

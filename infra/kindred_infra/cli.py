@@ -14,7 +14,7 @@ import click
 from kindred.config import SMTP_SECURITY, Settings
 from kindred.core import shards as shard_limits
 from kindred.core.media import CollectOptions
-from kindred.core.options import BOUNDS, AnalysisOptions
+from kindred.core.options import BOUNDS, CHOICES, AnalysisOptions
 from kindred.services import collect as collect_limits
 from kindred_infra import paths, stack
 from kindred_infra.invocation import kindred_command
@@ -304,13 +304,25 @@ def _bounded(option: str, help_text: str) -> Callable[[F], F]:
     "(7d, 12h, 90m, 600s or 600; 0 reads every follower upstream and stores nothing; at most "
     f"{BOUNDS['max_age'][1] // 86_400}d) [default: {AnalysisOptions().max_age // 86_400}d].",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(CHOICES["mode"]),
+    help="exact: read every follower's follows; fast: a sample and a stopping rule, an "
+    "estimate expected to be 98% the exact answer [default: exact].",
+)
+@click.option(
+    "--score",
+    type=click.Choice(CHOICES["score"]),
+    help="cosine, or weighted: each follower's vote weighted by 1/(accounts it follows); "
+    "exact mode only [default: cosine].",
+)
 @email_option
 @click.option("--wait", is_flag=True, help="Show progress until done, then the result.")
 @click.option("--json", "as_json", is_flag=True, help="With --wait: print only the result JSON.")
 @click.option("--api-url", envvar="KINDRED_API_URL", help="[default: the local stack's API]")
 def analyze(account: str, home: str | None, provider: str, email: str | None, wait: bool,
             as_json: bool, api_url: str | None, max_age: str | None,
-            **options: int | None) -> None:  # fmt: skip
+            **options: int | str | None) -> None:  # fmt: skip
     """Find the accounts most like ACCOUNT (a handle or a DID; user@host on Mastodon)."""
     import json
 
@@ -322,8 +334,10 @@ def analyze(account: str, home: str | None, provider: str, email: str | None, wa
     chosen = {name: value for name, value in options.items() if value is not None}
     if max_age is not None:
         chosen["max_age"] = _within(max_age, parse_duration, *BOUNDS["max_age"], "'--max-age'")
-    top = chosen.get("top_candidates", AnalysisOptions().top_candidates)
-    if chosen.get("results", AnalysisOptions().results) > top:
+    if chosen.get("mode") == "fast" and chosen.get("score") == "weighted":
+        raise click.BadParameter("weighted needs --mode exact", param_hint="'--score'")
+    top = int(chosen.get("top_candidates", AnalysisOptions().top_candidates))
+    if int(chosen.get("results", AnalysisOptions().results)) > top:
         raise click.BadParameter(
             f"cannot exceed --top-candidates ({top})", param_hint="'--results'"
         )

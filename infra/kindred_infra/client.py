@@ -40,7 +40,7 @@ class KindredApi:
     patience: Callable[[], tenacity.Retrying] = field(default=patience, repr=False)
 
     def submit(
-        self, account: str, provider: str, options: dict[str, int], email: str | None = None
+        self, account: str, provider: str, options: dict[str, int | str], email: str | None = None
     ) -> dict[str, Any]:
         """An analysis; with `email`, its one message when it ends goes there."""
         body: dict[str, Any] = {"account": account, "provider": provider, "options": options}

@@ -162,6 +162,13 @@ def _every_few_seconds(console: Console, line: Callable[[dict[str, Any]], str]) 
 
 def _counts(report: dict[str, Any]) -> str:
     progress = report["progress"]
+    fast = progress.get("fast") if report["status"] != "done" else None
+    if fast:  # fast mode: what its last decision rested on
+        return (
+            f"round {fast['round']}: {fast['followers_sampled']:,} followers sampled, "
+            f"{fast['candidates_verified']:,} candidates verified, "
+            f"confidence {fast['confidence']:.0%}"
+        )
     return (
         f"~{progress['followers_estimate']:,}/{progress['followers_in_scope']:,} followers, "
         f"~{progress['upstream_calls']:,}/{progress['upstream_calls_expected']:,} calls"
@@ -177,11 +184,15 @@ def _left(report: dict[str, Any], key: str = "estimated_seconds_left") -> str:
 
 def result_table(result: dict[str, Any]) -> Table:
     account = result["account"]
+    caption = (
+        f"{result['followers_analyzed']:,} of {result['followers_in_scope']:,} "
+        f"followers analysed (coverage {result['coverage']:.0%})"
+    )
+    if result.get("estimate"):
+        caption = estimate_caption(result)
     table = Table(
         title=f"Accounts most like {account['handle']}",
-        caption=f"{result['followers_analyzed']:,} of {result['followers_in_scope']:,} "
-        f"followers analysed (coverage {result['coverage']:.0%}"
-        f"{_reused(result.get('followers_reused'))})",
+        caption=caption,
         title_justify="left",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
@@ -206,11 +217,22 @@ def result_table(result: dict[str, Any]) -> Table:
             str(rank),
             similar["handle"],
             similar["display_name"],
-            f"{similar['overlap']:,}",
+            ("" if similar.get("verified", True) else "~") + f"{similar['overlap']:,}",
             f"{similar['followers_count']:,}",
             f"{similar['score']:.4f}",
         )
     return table
+
+
+def estimate_caption(result: dict[str, Any]) -> str:
+    """What a fast analysis read, and how sure its answer is."""
+    fast = result["fast"]
+    return (
+        f"an estimate (fast mode): {fast['followers_sampled']:,} of "
+        f"{result['followers_in_scope']:,} followers sampled ({fast['sample_share']:.1%}), "
+        f"{fast['candidates_verified']:,} of {fast['candidates']:,} candidates verified "
+        f"(~: overlap estimated); expected to be {result['confidence']:.0%} the exact answer"
+    )
 
 
 def cost_line(result: dict[str, Any]) -> str:
@@ -219,6 +241,10 @@ def cost_line(result: dict[str, Any]) -> str:
         f"cost: {cost['upstream_calls']:,} upstream calls, {cost['tasks']:,} tasks;\n"
         f"      Firestore {cost['firestore_writes']:,} writes, {cost['firestore_reads']:,} reads; "
         f"Storage {cost['storage_writes']:,} writes, {cost.get('storage_reads', 0):,} reads"
+    ) + (
+        f"\n      (the exact mode: about {result['fast']['upstream_calls_exact']:,} upstream calls)"
+        if result.get("fast")
+        else ""
     )
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.fakes import World
 
-from kindred.core.options import BOUNDS, AnalysisOptions
+from kindred.core.options import BOUNDS, CHOICES, AnalysisOptions
 from kindred.web import api
 
 json_values = st.recursive(
@@ -30,19 +30,14 @@ accounts = st.one_of(
     st.text(max_size=40),
     json_values,
 )
-option_values = st.one_of(st.integers(min_value=-5, max_value=2_000_000), json_values)
+option_values = st.one_of(
+    st.integers(min_value=-5, max_value=2_000_000),
+    st.sampled_from(["exact", "fast", "cosine", "weighted"]),
+    json_values,
+)
 options = st.one_of(
     st.dictionaries(
-        st.sampled_from(
-            [
-                "max_followers",
-                "max_follows_per_follower",
-                "top_candidates",
-                "results",
-                "max_age",
-                "depth",
-            ]
-        ),
+        st.sampled_from([*BOUNDS, *CHOICES, "depth"]),
         option_values,
         max_size=4,
     ),
@@ -102,17 +97,17 @@ def test_no_submission_body_gets_a_5xx(api_client, fake_world, body):
 def test_the_openapi_document_is_served_and_describes_the_submission(api_client):
     document = api_client.get("/openapi.json").get_json()
     schema = document["components"]["schemas"]
-    assert set(schema["Options"]["properties"]) == {
-        "max_followers",
-        "max_follows_per_follower",
-        "top_candidates",
-        "results",
-        "max_age",
-    }
+    assert set(schema["Options"]["properties"]) == set(BOUNDS) | set(CHOICES)
     for name, (low, high) in BOUNDS.items():
         described = schema["Options"]["properties"][name]
         assert (described["minimum"], described["maximum"]) == (low, high)
         assert described["default"] == getattr(AnalysisOptions(), name)
+    for name, choices in CHOICES.items():
+        described = schema["Options"]["properties"][name]
+        assert (tuple(described["enum"]), described["default"]) == (
+            choices,
+            getattr(AnalysisOptions(), name),
+        )
     assert "/analyses" in document["paths"]
 
 

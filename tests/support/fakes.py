@@ -37,16 +37,30 @@ class FakeGraph(GraphSource):
     max_page = 3
     max_batch = 2
 
-    def __init__(self, edges: Sequence[tuple[int, int]], meter: Meter):
+    def __init__(
+        self,
+        edges: Sequence[tuple[int, int]],
+        meter: Meter,
+        tables: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None,
+    ):
         self.meter = meter
         self.on_call = lambda: None
-        self.out: dict[str, list[str]] = {}
-        self.into: dict[str, list[str]] = {}
+        self.out, self.into = tables or self.tables(edges)
+
+    @staticmethod
+    def tables(
+        edges: Sequence[tuple[int, int]],
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(follows, followers) of each account, built once per world (a graph is made per
+        invocation, as an adapter is)."""
+        out: dict[str, list[str]] = {}
+        into: dict[str, list[str]] = {}
         for a, b in edges:
-            self.out.setdefault(f"a{a}", []).append(f"a{b}")
-            self.into.setdefault(f"a{b}", []).append(f"a{a}")
-            self.out.setdefault(f"a{b}", [])
-            self.into.setdefault(f"a{a}", [])
+            out.setdefault(f"a{a}", []).append(f"a{b}")
+            into.setdefault(f"a{b}", []).append(f"a{a}")
+            out.setdefault(f"a{b}", [])
+            into.setdefault(f"a{a}", [])
+        return out, into
 
     def _spend(self) -> None:
         self.meter.upstream_calls += 1
@@ -238,6 +252,7 @@ class World:
         self.mailer = FakeMailer(meter)
         self.clock = FakeClock()
         self.upstream_calls = 0  # every call any invocation made, as the upstream would count
+        self._tables: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None
 
     def deps(self) -> Deps:
         meter = Meter()
@@ -249,7 +264,9 @@ class World:
                 self.settings, self.store, self.blobs, self.queue, lambda _: source, self.clock,
                 meter, mailer=self.mailer,
             )  # fmt: skip
-        graph = FakeGraph(self.edges, meter)
+        if self._tables is None:
+            self._tables = FakeGraph.tables(self.edges)
+        graph = FakeGraph(self.edges, meter, self._tables)
         graph.on_call = self._count
         return Deps(
             self.settings, self.store, self.blobs, self.queue, lambda _: graph, self.clock, meter,
@@ -258,3 +275,19 @@ class World:
 
     def _count(self) -> None:
         self.upstream_calls += 1
+
+
+def run_all(world: World, seed: int = 0, duplicates: bool = False) -> None:
+    """Deliver every task, and those they create, in a random order (as a queue may), each
+    twice with `duplicates`."""
+    import random
+
+    from kindred.services import pipeline
+
+    rng = random.Random(seed)
+    while world.queue.pending:
+        index = rng.randrange(len(world.queue.pending))
+        world.queue.pending.rotate(-index)
+        _, step, payload = world.queue.pending.popleft()
+        for _ in range(2 if duplicates else 1):
+            pipeline.deliver(world.deps(), step, dict(payload))

@@ -110,7 +110,7 @@ def test_the_status_is_read_every_tenth_page_only():
         (index, pages)
         for index in range(25)
         for pages in range(25)
-        if crawl._status_due(index, PageState(pages=pages))
+        if crawl.status_due(index, PageState(pages=pages))
     ]
     assert (0, 0) not in due and (0, 10) in due and (10, 0) in due and (3, 7) not in due
     assert len([d for d in due if d[0] == 0]) == 2  # pages 10 and 20 of the first follower

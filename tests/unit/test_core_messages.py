@@ -16,7 +16,9 @@ from kindred.core.messages import (
     Aggregate,
     BadMessage,
     CheckAccount,
+    Decide,
     Delivery,
+    Estimate,
     FetchBlob,
     FetchProfiles,
     FinishExport,
@@ -25,8 +27,10 @@ from kindred.core.messages import (
     PlanExport,
     Rank,
     RankInterim,
+    ReadCandidate,
     ReadFollows,
     ReadMedia,
+    SampleFollowers,
     SendMail,
     StartCollection,
     WriteShard,
@@ -52,6 +56,15 @@ EXAMPLES = [
     Aggregate(analysis="a1"),
     FetchProfiles(analysis="a1", provider="local", batch=2),
     Rank(analysis="a1", batches=12, cost=Meter(tasks=9)),
+    ReadFollows(analysis="a1", provider="local", options=AnalysisOptions(score="weighted"),
+                group=0, followers=("did:a",), pending="eJw=", pending_parts=("q/0",)),
+    SampleFollowers(analysis="a1", provider="local", options=AnalysisOptions(mode="fast"),
+                    round=2, low=10_000, high=20_000, pages=40, group=3, verified=1, page=50,
+                    carried=("did:a",)),
+    Estimate(analysis="a1", round=3, final=True),
+    Decide(analysis="a1", round=1, batches=12),
+    ReadCandidate(analysis="a1", provider="local", candidate="did:c", index=4, round=2,
+                  cap=600, page=PageState("c", 1, 100), seen="AAAA", parts=("s/0",)),
 ]  # fmt: skip
 
 
@@ -95,6 +108,12 @@ def test_a_payload_from_before_versions_is_read_with_its_wait_bookkeeping():
         ("rank", {"analysis": "a", "batches": True}, "'batches' is wrong"),
         ("follows", {**EXAMPLES[1].to_dict(), "followers": "did:a"}, "'followers' is wrong"),
         ("follows", {**EXAMPLES[1].to_dict(), "skipped": {"x": "1"}}, "'skipped' is wrong"),
+        (
+            "follows",
+            {**EXAMPLES[1].to_dict(), "options": {**AnalysisOptions().as_dict(), "mode": "slow"}},
+            "'options' is wrong",
+        ),
+        ("estimate", {"analysis": "a", "round": 1, "final": 1}, "'final' is wrong"),
         ("followers", {**EXAMPLES[0].to_dict(), "options": {}}, "'options' is wrong"),
         ("interim", {"analysis": "a", "finished": "3"}, "'finished' is wrong"),
         ("interim", {"analysis": "a"}, "without 'finished'"),
@@ -116,7 +135,8 @@ def test_a_whole_analysis_hands_on_only_what_the_table_says():
     media = {StartCollection, ReadMedia, FetchBlob, CheckAccount}  # tests/unit/test_collect.py
     exports = {PlanExport, WriteShard, FinishExport}  # tests/integration/test_export.py
     mail = {SendMail}  # tests/unit/test_mail_step.py
-    assert seen == set(KINDS.values()) - media - exports - mail
+    fast = {SampleFollowers, Estimate, Decide, ReadCandidate}  # tests/unit/test_fast_pipeline.py
+    assert seen == set(KINDS.values()) - media - exports - mail - fast
 
 
 IMAGE = MediaImage("bafkreiabc", "image/jpeg", 10, "at://did:plc:x/p/1", "2024-01-01T00:00:00Z",

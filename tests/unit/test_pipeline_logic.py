@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 from support.fakes import World
+from support.fakes import run_all as run
 
 from kindred.core import reuse
 from kindred.core.options import AnalysisOptions
@@ -21,16 +22,6 @@ def random_graph(seed: int, nodes: int = 40, edges: int = 400) -> list[tuple[int
     rng = random.Random(seed)
     pairs = {(rng.randrange(nodes), rng.randrange(nodes // 2)) for _ in range(edges)}
     return sorted(pairs | {(n, 0) for n in range(1, nodes, 2)})  # account 0: many followers
-
-
-def run(world: World, seed: int = 0, duplicates: bool = False) -> None:
-    rng = random.Random(seed)
-    while world.queue.pending:
-        index = rng.randrange(len(world.queue.pending))  # any order, as a queue may deliver
-        world.queue.pending.rotate(-index)
-        _, step, payload = world.queue.pending.popleft()
-        for _ in range(2 if duplicates else 1):
-            pipeline.deliver(world.deps(), step, dict(payload))
 
 
 def direct(edges, target: str, options: AnalysisOptions) -> tuple[list, list]:

@@ -103,6 +103,9 @@ class ReadFollows(UpstreamMessage):
     skipped: Mapping[str, int] = field(default_factory=dict)
     reused: int = 0  # the group's followers served from stored follows (core.reuse)
     listing: str | None = None  # this follower's follows so far, to store (core.reuse.carry)
+    # The weighted score (core.weights): this follower's accounts, until its weight is known.
+    pending: str = ""
+    pending_parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +137,60 @@ class Rank(Message):
 
     STEP = "rank"
     batches: int = 0
+
+
+# Fast mode (services/fast.py, core/sampling.py): a sample in rounds, candidates verified.
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleFollowers(Message):
+    """Read a chunk of the stored follower pages; start a follows chain (a group, as in the
+    exact mode) over each hundred of those whose sample key lies between `low` and `high`."""
+
+    STEP = "sample"
+    provider: str  # the chains' provider: this step itself makes no upstream call
+    options: AnalysisOptions
+    round: int
+    low: int  # the sample's share before this round, parts per million
+    high: int  # and after it
+    pages: int  # follower pages stored
+    group: int  # the next group's number
+    verified: int  # candidates verified before this round (its record says so)
+    page: int = 0  # the next stored page to read
+    carried: tuple[str, ...] = ()  # sampled followers not yet in a group
+
+
+@dataclass(frozen=True, kw_only=True)
+class Estimate(Message):
+    """Once a round has ended: merge the sample's counts; the first time, pick the candidates."""
+
+    STEP = "estimate"
+    round: int
+    final: bool = False  # the sweeper's: finish with what there is
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decide(Message):
+    """Weigh what has been read (core.sampling.decide): sample more, verify, or finish."""
+
+    STEP = "decide"
+    round: int
+    final: bool = False
+    batches: int = 0  # after the first round: the candidates' profile batches
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadCandidate(UpstreamMessage):
+    """Read one page of a candidate's followers, to count exactly those who follow the target."""
+
+    STEP = "candidate"
+    candidate: str
+    index: int  # its place among the candidates
+    round: int
+    cap: int  # followers to read at most: its profile's count and a page more
+    page: PageState = FIRST_PAGE
+    seen: str = ""  # the followers read so far, as hashes (services.fast)
+    parts: tuple[str, ...] = ()  # hashes spilled to Cloud Storage
 
 
 # Media collection (services/collect.py). `analysis` is the job's id: here the collection's.
@@ -238,6 +295,7 @@ KINDS: dict[str, type[Message]] = {
     kind.STEP: kind
     for kind in (
         PageFollowers, LookupFollows, ReadFollows, RankInterim, Aggregate, FetchProfiles, Rank,
+        SampleFollowers, Estimate, Decide, ReadCandidate,
         StartCollection, ReadMedia, FetchBlob, CheckAccount,
         PlanExport, WriteShard, FinishExport, SendMail,
     )

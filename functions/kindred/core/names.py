@@ -50,6 +50,11 @@ def follows_entry(provider: str, account: str) -> str:
     return f"{FOLLOWS}/{provider}/{quote(account, safe=':')}.z"
 
 
+def pending_blob(analysis: str, group: int, index: int, part: int) -> str:
+    """A long follows list's accounts, waiting for the follower's weight (services.weighting)."""
+    return f"analyses/{analysis}/pending/g{group:06d}-f{index:04d}-{part:03d}.tsv.z"
+
+
 def popular_blob(analysis: str) -> str:
     return f"analyses/{analysis}/popular.json"
 
@@ -111,3 +116,63 @@ def mail_attempt_doc(job: str, attempt: int) -> str:
 
 def mail_task(job: str) -> str:
     return f"{job}-mail"
+
+
+# Fast mode (services/fast.py).
+
+
+def audience_blob(analysis: str, page: int) -> str:
+    """One page of the target's followers, kept for the later rounds of the sample."""
+    return f"analyses/{analysis}/audience/p{page:06d}.txt"
+
+
+def audience_hashes_blob(analysis: str) -> str:
+    """Every follower in scope, as sorted 8-byte hashes: what a candidate's followers meet."""
+    return f"analyses/{analysis}/audience.bin"
+
+
+def estimate_blob(analysis: str, round_: int) -> str:
+    return f"analyses/{analysis}/fast/estimate-r{round_:03d}.json"
+
+
+def candidates_blob(analysis: str) -> str:
+    """The candidates with their profiles' follower counts, once they are fetched."""
+    return f"analyses/{analysis}/fast/candidates.json"
+
+
+def seen_blob(analysis: str, index: int, part: int) -> str:
+    return f"analyses/{analysis}/fast/seen/c{index:04d}-{part:04d}.bin"
+
+
+def rounds_collection(analysis: str) -> str:
+    return f"{ANALYSES}/{analysis}/rounds"
+
+
+def round_doc(analysis: str, round_: int) -> str:
+    """Written once a round is launched whole: how many groups and verified candidates the
+    analysis has when the round is over."""
+    return f"{rounds_collection(analysis)}/r{round_:04d}"
+
+
+def verified_collection(analysis: str) -> str:
+    return f"{ANALYSES}/{analysis}/verified"
+
+
+def verified_doc(analysis: str, index: int) -> str:
+    return f"{verified_collection(analysis)}/c{index:04d}"
+
+
+def sample_task(analysis: str, round_: int, page: int) -> str:
+    return f"{analysis}-sample-{round_}-{page}"
+
+
+def estimate_task(analysis: str, round_: int, attempt: int = 0) -> str:
+    return f"{analysis}-estimate-{round_}-{attempt}"
+
+
+def decide_task(analysis: str, round_: int, attempt: int = 0) -> str:
+    return f"{analysis}-decide-{round_}-{attempt}"
+
+
+def candidate_task(analysis: str, index: int, page: int) -> str:
+    return f"{analysis}-c{index}-p{page}"

@@ -17,13 +17,17 @@ class AnalysisOptions:
     results: int = 50
     # Seconds a stored follows list stays good for this analysis (core.reuse); 0: no reuse.
     max_age: int = 7 * 86_400
+    mode: str = "exact"  # "fast": a sample and a stopping rule (core.sampling)
+    score: str = "cosine"  # "weighted": each follower's vote weighted by 1/follows (core.weights)
 
     @property
     def reuse(self) -> bool:
-        """Whether stored follows lists are looked up, and lists read in full stored."""
-        return self.max_age > 0
+        """Whether stored follows lists are looked up, and lists read in full stored: in the
+        exact mode with the plain score (a stored list carries no weights, and fast mode's
+        sample is read by its own rounds)."""
+        return self.max_age > 0 and self.mode == "exact" and self.score == "cosine"
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | str]:
         return asdict(self)
 
 
@@ -33,6 +37,10 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "top_candidates": (1, 1_000),
     "results": (1, 1_000),
     "max_age": (0, 30 * 86_400),  # the bucket's lifecycle rule deletes entries at 30 days
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "mode": ("exact", "fast"),
+    "score": ("cosine", "weighted"),
 }
 
 
@@ -49,17 +57,28 @@ def parse_options(raw: Any) -> AnalysisOptions:
             f"unknown option {unknown[0]!r}; known options: {', '.join(sorted(known))}",
             f"options.{unknown[0]}",
         )
-    values = {name: _bounded(name, value) for name, value in raw.items()}
+    values: dict[str, Any] = {name: _checked(name, value) for name, value in raw.items()}
     options = AnalysisOptions(**values)
     if options.results > options.top_candidates:
         raise InvalidInput(
             f"results ({options.results}) cannot exceed top_candidates ({options.top_candidates})",
             "options.results",
         )
+    if options.mode == "fast" and options.score == "weighted":
+        raise InvalidInput(
+            "score 'weighted' needs mode 'exact': fast mode verifies candidates by their "
+            "followers, whose own follows counts it does not read",
+            "options.score",
+        )
     return options
 
 
-def _bounded(name: str, value: Any) -> int:
+def _checked(name: str, value: Any) -> int | str:
+    if name in CHOICES:
+        if value not in CHOICES[name] or not isinstance(value, str):
+            allowed = " or ".join(repr(choice) for choice in CHOICES[name])
+            raise InvalidInput(f"{name} must be {allowed}, not {value!r}", f"options.{name}")
+        return str(value)
     low, high = BOUNDS[name]
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{name} must be an integer, not {value!r}", f"options.{name}")
@@ -70,14 +89,18 @@ def _bounded(name: str, value: Any) -> int:
     return value
 
 
-def options_from_stored(stored: Mapping[str, int]) -> AnalysisOptions:
-    """Options read back from the job store (already validated when they were written).
+def options_from_stored(stored: Mapping[str, Any]) -> AnalysisOptions:
+    """Options read back from the job store or a message (checked when they were written).
 
-    Raises KeyError without one of the first four; an option added since (`max_age`) takes its
-    default when absent: a document or a message written before it existed.
-    """
-    values = {name: stored[name] for name in FIRST}
-    values |= {f.name: stored[f.name] for f in fields(AnalysisOptions) if f.name in stored}
+    An option added since the first four (`max_age`, `mode`, `score`) takes its default when
+    absent: a document or a message written before it existed; one of the first four missing
+    raises KeyError, and a choice not offered ValueError."""
+    defaults = AnalysisOptions()
+    values: dict[str, Any] = {}
+    for name in (f.name for f in fields(AnalysisOptions)):
+        values[name] = stored[name] if name in FIRST else stored.get(name, getattr(defaults, name))
+        if name in CHOICES and values[name] not in CHOICES[name]:
+            raise ValueError(f"{name} {values[name]!r} is not one of {CHOICES[name]}")
     return AnalysisOptions(**values)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kindred.core.accounts import AccountProfile
+from kindred.core.weights import UNIT, is_weight
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,30 @@ class Similar:
     overlap: int
     score: float
     avatar: str | None = None
+    weighted: float | None = None  # W(c), the weighted score's sum of weights (core.weights)
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """The weighted score's sums, in core.weights.UNITs: W of each candidate, and N."""
+
+    sums: Mapping[str, int]
+    norm: int
 
 
 def top_popular(counts: Iterable[tuple[str, int]], k: int, exclude: str) -> list[Popular]:
     """The k most-followed accounts, `exclude` (the target) left out; ties by id, ascending.
+    The weighted score's sums, which share the tally (core.weights), are no accounts.
 
     Streams: holds k entries whatever the number of accounts counted.
     """
     best = heapq.nsmallest(
-        k, ((-count, key) for key, count in counts if key != exclude and count > 0)
+        k,
+        (
+            (-count, key)
+            for key, count in counts
+            if key != exclude and count > 0 and not is_weight(key)
+        ),
     )
     return [Popular(key, -negative) for negative, key in best]
 
@@ -47,13 +63,22 @@ def cosine(overlap: int, followers_analyzed: int, followers_count: int) -> float
     return overlap / math.sqrt(followers_analyzed * followers_count)
 
 
+def weighted_cosine(weighted: float, norm: float, followers_count: int) -> float:
+    """`W / sqrt(N * followers_count)`: the selectivity-weighted cosine (core.weights)."""
+    if weighted <= 0 or norm <= 0 or followers_count <= 0:
+        return 0.0
+    return weighted / math.sqrt(norm * followers_count)
+
+
 def rank_similar(
     popular: Sequence[Popular],
     profiles: dict[str, AccountProfile],
     followers_analyzed: int,
     limit: int,
+    weighted: Weighted | None = None,
 ) -> list[Similar]:
     """Score each candidate whose profile is known; best first, ties by overlap, then id.
+    With `weighted`, the score is the weighted cosine; else the plain one.
 
     A profile that reports fewer followers than the overlap we counted (a stale count) is
     scored with the overlap instead, so no score exceeds 1.
@@ -64,7 +89,12 @@ def rank_similar(
         if profile is None:
             continue
         followers = max(profile.followers_count, candidate.overlap)
-        score = cosine(candidate.overlap, followers_analyzed, followers)
+        votes = None
+        if weighted is None:
+            score = cosine(candidate.overlap, followers_analyzed, followers)
+        else:
+            votes = weighted.sums.get(candidate.id, 0) / UNIT
+            score = weighted_cosine(votes, weighted.norm / UNIT, followers)
         scored.append(
             Similar(
                 profile.id,
@@ -74,6 +104,7 @@ def rank_similar(
                 candidate.overlap,
                 score,
                 profile.avatar,
+                votes,
             )
         )
     scored.sort(key=lambda s: (-s.score, -s.overlap, s.id))

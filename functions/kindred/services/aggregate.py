@@ -16,6 +16,7 @@ from kindred.core.cost import Meter
 from kindred.core.messages import Aggregate, FetchProfiles, Rank
 from kindred.core.options import options_from_stored
 from kindred.core.ranking import Popular, top_popular
+from kindred.services import weighting
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -33,6 +34,7 @@ def aggregate_step(deps: Deps, message: Aggregate) -> None:
         names.analysis_doc(analysis), {"status": "aggregating", "updated_at": deps.clock.now()}
     )
     groups = deps.store.list(names.groups_collection(analysis))
+    parts = [part for group in groups for part in group["parts"]]
     popular = most_followed(deps, analysis, groups, options.top_candidates, doc["account"]["id"])
     analyzed = sum(group["counted"] for group in groups)
     followers = deps.store.get(names.followers_done_doc(analysis)) or {}
@@ -50,6 +52,7 @@ def aggregate_step(deps: Deps, message: Aggregate) -> None:
         "coverage": round(analyzed / total, 6) if total else 1.0,
         "skipped": dict(skipped),
         "groups_recorded": len(groups),
+        **weighting.summary(options, popular, lambda: merge_parts(deps, analysis, parts)),
         "cost": Meter.total(
             [message.cost, doc.get("cost_submit"), followers.get("cost")]
             + [group["cost"] for group in groups]

@@ -7,7 +7,7 @@ end of the followers, whichever comes later, starts the aggregate (fan-in by `co
 
 A chain also stops, recording nothing more, once its analysis has moved past the crawl (the
 sweeper forced it on, or it failed): it reads the analysis record only every STATUS_EVERY
-pages (`_status_due`), since each read is a counted Firestore read and one per page would
+pages (`status_due`), since each read is a counted Firestore read and one per page would
 add a read to every upstream call; so at most STATUS_EVERY - 1 calls are spent after the end.
 Entries the adapter dropped (`Page.dropped`) are counted in the group's `skipped`.
 
@@ -28,9 +28,15 @@ from typing import Any
 from kindred.core import names, retry, reuse, tally
 from kindred.core.cost import Meter
 from kindred.core.errors import KindredError
-from kindred.core.messages import Aggregate, LookupFollows, PageFollowers, ReadFollows
+from kindred.core.messages import (
+    Aggregate,
+    LookupFollows,
+    PageFollowers,
+    ReadFollows,
+    SampleFollowers,
+)
 from kindred.core.pagination import PageState, advance, page_size
-from kindred.services import progressive
+from kindred.services import progressive, rounds, weighting
 from kindred.services import reuse as stored
 from kindred.services.deps import Deps
 from kindred.services.failure import fail
@@ -45,7 +51,7 @@ PAST_CRAWL = ("aggregating", "profiles", "ranking", "done", "failed")
 
 def followers_step(deps: Deps, message: PageFollowers) -> None:
     analysis, group, options = message.analysis, message.group, message.options
-    if group and group % STATUS_EVERY == 0 and _past_crawl(deps, analysis):
+    if group and group % STATUS_EVERY == 0 and past_crawl(deps, analysis):
         return
     graph = deps.graph(message.provider)
     limit = page_size(message.page, options.max_followers, graph.max_page)
@@ -61,7 +67,9 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
         message.page, len(page.accounts), page.cursor, options.max_followers, graph.max_page
     )
     followers = tuple(account.id for account in page.accounts[: step.keep])
-    if followers:
+    if options.mode == "fast":  # the sample's rounds read them later (services.fast)
+        rounds.keep_page(deps, analysis, group, followers)
+    elif followers:
         _start_group(deps, message, followers, page.dropped)
     else:  # an empty page still ends its group, so the fan-in counts one group a page
         _record_empty_group(deps, message, page.dropped)
@@ -84,7 +92,10 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
     )
     # Whether this delivery made the record or finds it made: a retry after an answer lost
     # in a store outage is the only one left to start the aggregate (its task name dedups).
-    maybe_aggregate(deps, analysis)
+    if options.mode == "fast":
+        rounds.start(deps, message, group + 1, step.state.items)
+    else:
+        maybe_aggregate(deps, analysis)
 
 
 def _cannot_read(message: PageFollowers, reason: str, error: Exception) -> str:
@@ -119,19 +130,31 @@ def _record_empty_group(deps: Deps, message: PageFollowers, dropped: Mapping[str
 def _start_group(
     deps: Deps, message: PageFollowers, followers: tuple[str, ...], dropped: Mapping[str, int]
 ) -> None:
-    analysis, group = message.analysis, message.group
+    start_group(deps, message, message.group, followers, dropped)
+
+
+def start_group(
+    deps: Deps,
+    message: PageFollowers | SampleFollowers,
+    group: int,
+    followers: tuple[str, ...],
+    dropped: Mapping[str, int],
+) -> None:
+    """A chain over these followers' follows: group `group` of the analysis; with reuse, a
+    lookup of their stored follows first, off the upstream queue."""
     lookup = LookupFollows(
-        analysis=analysis,
+        analysis=message.analysis,
         provider=message.provider,
         options=message.options,
         group=group,
         followers=followers,
         skipped=dict(dropped),  # followers the adapter dropped from this page
     )
-    if message.options.reuse:  # stored follows first, off the upstream queue
-        send(deps, names.lookup_task(analysis, group), lookup, carry=False)
+    if message.options.reuse:
+        send(deps, names.lookup_task(message.analysis, group), lookup, carry=False)
     else:
-        send(deps, names.follows_task(analysis, group, 0, 0), _chain(lookup), carry=False)
+        chain = _chain(lookup)
+        send(deps, names.follows_task(message.analysis, group, 0, 0), chain, carry=False)
 
 
 def _chain(lookup: LookupFollows, **done: Any) -> ReadFollows:
@@ -180,10 +203,11 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
     state = message.page
     # The follower's follows so far, while they may be stored: none yet on its first page.
     listing = message.listing if state.pages else ("" if options.reuse else None)
-    if _status_due(index, state) and _past_crawl(deps, analysis):
+    if status_due(index, state) and past_crawl(deps, analysis):
         return
     graph, follower = deps.graph(message.provider), message.followers[index]
     limit = page_size(state, options.max_follows_per_follower, graph.max_page)
+    kept: list[str] = []
     try:
         page = graph.follows(follower, state.cursor, limit)
     except KindredError as error:
@@ -191,7 +215,7 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
         if decision.action is not retry.Action.GIVE_UP:
             raise
         skipped[decision.reason] += 1  # record this follower and go on
-        done, state = True, PageState()
+        done, read, state = True, state.items, PageState()
     else:
         cap = options.max_follows_per_follower
         step = advance(state, len(page.accounts), page.cursor, cap, graph.max_page)
@@ -202,7 +226,11 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
         if step.done and listing is not None and step.stop_reason in reuse.STORED_STOPS:
             stored.remember(deps, message.provider, follower, listing, step.stop_reason, cap)
         done, state = step.done, step.state
+        read = state.items
         counted += int(done)
+    weighted: dict[str, Any] = {}
+    if options.score == "weighted":
+        weighted = weighting.carry(deps, message, counts, kept, done, read)
     if done:
         index, state, listing = index + 1, PageState(), None
     encoded = tally.encode(counts)
@@ -229,11 +257,12 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
             counted=counted,
             skipped=dict(skipped),
             listing=listing,
+            **weighted,
         ),
     )
 
 
-def _status_due(index: int, state: PageState) -> bool:
+def status_due(index: int, state: PageState) -> bool:
     """Every STATUS_EVERY-th page of one follower's follows, and every STATUS_EVERY-th
     follower's first page: a read per ten upstream calls at most, never on a chain's first."""
     if state.pages:
@@ -241,7 +270,7 @@ def _status_due(index: int, state: PageState) -> bool:
     return index > 0 and index % STATUS_EVERY == 0
 
 
-def _past_crawl(deps: Deps, analysis: str) -> bool:
+def past_crawl(deps: Deps, analysis: str) -> bool:
     """True when the analysis is gone or has moved past the crawl: its chains stop."""
     doc = deps.store.get(names.analysis_doc(analysis))
     return doc is None or doc.get("status") in PAST_CRAWL
@@ -271,7 +300,11 @@ def _end_group(
             "at": deps.clock.now(),
         },
     )
-    maybe_aggregate(deps, message.analysis)  # made now or by a delivery whose answer was lost
+    # Made now or by a delivery whose answer was lost.
+    if message.options.mode == "fast":
+        rounds.maybe_estimate(deps, message.analysis)
+        return
+    maybe_aggregate(deps, message.analysis)
     progressive.group_ended(deps, message)  # an interim ranking, at a step of its schedule
 
 

@@ -7,7 +7,11 @@
                               └──> [group record] ──> Aggregate  (a lookup serving all: at once)
                                         └──> RankInterim ──> [interim]   at a step of the schedule
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
-    sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
+    sweeper ──> Aggregate | Rank | Estimate                 a stalled analysis, moved on
+
+    fast mode (fast.py): PageFollowers keeps its pages ──> SampleFollowers ──> ReadFollows ...
+        ──> Estimate ──> (FetchProfiles ...) ──> Decide ──> SampleFollowers | ReadCandidate ...
+        ──> Estimate ──> Decide ... ──> [result]
 
     collect ──> StartCollection ──> ReadMedia ──> ReadMedia ...   media: a chain per account
                                         ├──> FetchBlob            one per image, blob queue
@@ -32,6 +36,8 @@ from typing import Any
 from kindred.core.messages import (
     Aggregate,
     CheckAccount,
+    Decide,
+    Estimate,
     FetchBlob,
     FetchProfiles,
     FinishExport,
@@ -41,14 +47,25 @@ from kindred.core.messages import (
     PlanExport,
     Rank,
     RankInterim,
+    ReadCandidate,
     ReadFollows,
     ReadMedia,
+    SampleFollowers,
     SendMail,
     StartCollection,
     WriteShard,
     from_dict,
 )
-from kindred.services import aggregate, collect, crawl, export, progressive, rank, send_mail
+from kindred.services import (
+    aggregate,
+    collect,
+    crawl,
+    export,
+    fast,
+    progressive,
+    rank,
+    send_mail,
+)
 from kindred.services.deps import Deps
 
 Step = Callable[[Deps, Any], None]
@@ -61,6 +78,10 @@ STEPS: dict[type[Message], Step] = {
     Aggregate: aggregate.aggregate_step,
     FetchProfiles: rank.profiles_step,
     Rank: rank.rank_step,
+    SampleFollowers: fast.sample_step,
+    Estimate: fast.estimate_step,
+    Decide: fast.decide_step,
+    ReadCandidate: fast.candidate_step,
     StartCollection: collect.start_step,
     ReadMedia: collect.media_step,
     FetchBlob: collect.fetch_step,
@@ -73,13 +94,24 @@ STEPS: dict[type[Message], Step] = {
 
 HANDS_ON: dict[type[Message], tuple[type[Message], ...]] = {
     # SendMail: the analysis failed
-    PageFollowers: (PageFollowers, LookupFollows, ReadFollows, Aggregate, SendMail),
+    PageFollowers: (
+        PageFollowers,
+        LookupFollows,
+        ReadFollows,
+        Aggregate,
+        SampleFollowers,
+        SendMail,
+    ),
     LookupFollows: (ReadFollows, Aggregate, RankInterim),
-    ReadFollows: (ReadFollows, Aggregate, RankInterim),
+    ReadFollows: (ReadFollows, Aggregate, RankInterim, Estimate),
     RankInterim: (),
     Aggregate: (FetchProfiles, Rank),
-    FetchProfiles: (FetchProfiles, Rank),
+    FetchProfiles: (FetchProfiles, Rank, Decide),
     Rank: (SendMail,),
+    SampleFollowers: (SampleFollowers, ReadFollows, Estimate),
+    Estimate: (FetchProfiles, Decide),
+    Decide: (SampleFollowers, ReadCandidate, Estimate, SendMail),  # SendMail: it ended
+    ReadCandidate: (ReadCandidate, Estimate),
     StartCollection: (StartCollection, ReadMedia),
     ReadMedia: (ReadMedia, FetchBlob, CheckAccount, SendMail),  # SendMail: the last account
     FetchBlob: (),

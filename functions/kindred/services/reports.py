@@ -16,14 +16,9 @@ from kindred.services import progressive
 from kindred.services.deps import Deps
 
 RESULT_FIELDS = (
-    "followers_analyzed",
-    "followers_reused",
-    "coverage",
-    "skipped",
-    "similar",
-    "popular",
-    "cost",
-)
+    "followers_analyzed", "followers_reused", "coverage", "skipped", "similar", "popular",
+    "cost", "mode", "estimate", "confidence", "fast",
+)  # fmt: skip
 TIMES = ("created_at", "started_at", "updated_at", "finished_at")
 
 
@@ -89,6 +84,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             "estimated_seconds_left": None
             if stage == "failed"
             else progress.estimated_seconds_left,
+            "fast": doc.get("fast"),  # fast mode's last decision (services.fast)
         },
         "interim": progressive.report(deps, analysis, doc, stage, in_scope, groups["groups"]),
         **{time: rfc3339(doc.get(time)) for time in TIMES},

@@ -12,7 +12,7 @@ from typing import Any
 from kindred.core import collection_names, names
 from kindred.core.errors import NotFound
 from kindred.core.messages import Aggregate, Rank
-from kindred.services import collect
+from kindred.services import collect, rounds
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 
@@ -30,7 +30,9 @@ def sweep(deps: Deps) -> list[str]:
             continue
         attempt = int(doc.get("forced", 0)) + 1
         deps.store.update(names.analysis_doc(analysis), {"forced": attempt, "updated_at": now})
-        if doc["status"] == "profiles":
+        if doc["options"].get("mode") == "fast":  # fast mode: finish with what it has
+            rounds.force(deps, analysis, attempt)
+        elif doc["status"] == "profiles":
             batches = _profile_batches(deps, analysis)
             send(deps, names.rank_task(analysis, attempt), Rank(analysis=analysis, batches=batches))
         else:

@@ -77,12 +77,21 @@ def _header(report: dict[str, Any]) -> str:
 def _running(report: dict[str, Any]) -> str:
     progress = as_dict(report.get("progress"))
     left = progress.get("estimated_seconds_left", report.get("estimated_seconds_left"))
-    facts = (
+    facts: tuple[tuple[str, str], ...] = (
         ("followers analysed", of(progress.get("followers_analyzed"), _in_scope(report))),
         ("upstream calls", of(progress.get("upstream_calls"), _expected_calls(progress))),
         ("time left", seconds_left(left)),
         ("submitted", clock(report.get("created_at"), "%H:%M:%S %Z")),
     )
+    fast = as_dict(progress.get("fast"))
+    if fast:  # fast mode: what its last decision rested on
+        facts = (
+            ("round", count(fast.get("round"))),
+            ("followers sampled", of(fast.get("followers_sampled"), _in_scope(report))),
+            ("candidates verified", count(fast.get("candidates_verified"))),
+            ("confidence so far", percent(fast.get("confidence"))),
+            facts[-1],
+        )
     stage = STAGES.get(str(report.get("status")), f"Status: {report.get('status')}.")
     return page.running(stage, progress.get("share"), facts) + _interim(report)
 
@@ -161,7 +170,25 @@ def _summary(report: dict[str, Any]) -> str:
     )
     skipped = _skipped(as_dict(report.get("skipped")))
     finished = clock(report.get("finished_at"))
-    return f"{page.facts(facts)}<p class=note>Finished {finished}.{skipped}</p>"
+    estimate = _estimate(report) if report.get("estimate") else ""
+    return f"{page.facts(facts)}{estimate}<p class=note>Finished {finished}.{skipped}</p>"
+
+
+def _estimate(report: dict[str, Any]) -> str:
+    """What a fast analysis read, and how sure its answer is."""
+    fast = as_dict(report.get("fast"))
+    facts = (
+        ("followers sampled", of(fast.get("followers_sampled"), report.get("followers_in_scope"))),
+        ("candidates verified", of(fast.get("candidates_verified"), fast.get("candidates"))),
+        ("confidence", percent(report.get("confidence"))),
+        ("exact mode", f"about {count(fast.get('upstream_calls_exact'))} calls"),
+    )
+    return (
+        f"<p class=note id=estimate><b>An estimate</b> (fast mode): the follows of a sample "
+        f"of the followers, and the exact overlap of the candidates near the cut, read from "
+        f"their own followers; expected to be {percent(report.get('confidence'))} the exact "
+        f"answer. Overlaps marked ~ are the sample's estimates.</p>{page.facts(facts)}"
+    )
 
 
 def _skipped(skipped: dict[str, Any]) -> str:
@@ -173,6 +200,14 @@ def _skipped(skipped: dict[str, Any]) -> str:
 
 def _score_note(report: dict[str, Any]) -> str:
     analysed = count(report.get("followers_analyzed"))
+    if as_dict(report.get("options")).get("score") == "weighted":
+        return (
+            "<p class=note id=score-note>The score is a selectivity-weighted cosine: each of "
+            f"the F = {analysed} analysed followers votes 1 / (the accounts it follows), and "
+            "score = W / \u221a(N \u00d7 followers), where <i>W</i> sums the votes of the "
+            "followers who follow that account and <i>N</i> the squared votes of all F; a "
+            "follower who follows few accounts says more than one who follows thousands.</p>"
+        )
     return (
         "<p class=note id=score-note>The score is the cosine similarity of the two follower sets: "
         "overlap / \u221a(F \u00d7 followers), where <i>overlap</i> is how many of the "
@@ -200,7 +235,7 @@ def _similar_row(rank: int, row: dict[str, Any], provider: Any) -> str:
         f"<div><span class=name>{text(name)}</span>"
         f"<span class=handle>{_handle(row.get('handle'), provider, breaks=True)}</span>"
         "</div></div></td>"
-        f"<td class=n>{count(row.get('overlap'))}</td>"
+        f"<td class=n>{'' if row.get('verified', True) else '~'}{count(row.get('overlap'))}</td>"
         f"<td class=n>{count(row.get('followers_count'))}</td>"
         f"<td class=n>{_score(score)}</td></tr>"
     )
