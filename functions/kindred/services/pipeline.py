@@ -3,8 +3,9 @@
     submit ──> PageFollowers ──> PageFollowers ...          one task per page of followers
                     │  └──> [followers record] ──> Aggregate   once every group is recorded
                     └──> ReadFollows ──> ReadFollows ...    a group: one chain per page of them
-                              └──> [group record] ──> Aggregate
-                                        └──> RankInterim ──> [interim]   at a step of the schedule
+                              │  └──> [checkpoint] ──> RankInterim ──> [interim]   at a step
+                              └──> [group record] ──> Aggregate        of the crawl (progressive.py)
+                                        └──> RankInterim
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
     sweeper ──> Aggregate | Rank                            a stalled analysis, moved on
 
