@@ -101,5 +101,6 @@ def test_an_interim_comes_before_half_the_calls_and_the_last_status_is_the_resul
     assert interim_writes == len(stored)
     assert result["cost"]["firestore_writes"] <= 7 + len(sizes) + len(stored)
     prefix = names.checkpoints_prefix(submitted["id"])
-    records = [b.name for b in bucket(fast_stack).list_blobs(prefix=prefix) if b.name.endswith("json")]
+    objects = bucket(fast_stack).list_blobs(prefix=prefix)
+    records = [blob.name for blob in objects if names.checkpoint_group(blob.name) is not None]
     assert 0 < len(records) <= sum(len(interim.checkpoints(size)) for size in sizes)

@@ -9,9 +9,10 @@ import json
 import random
 from collections import Counter
 
+import pytest
 from support.fakes import FakeGraph, World
 
-from kindred.core import interim, names
+from kindred.core import interim, names, tally
 from kindred.core.messages import RankInterim
 from kindred.core.options import AnalysisOptions
 from kindred.services import crawl, pipeline, progressive, reports
@@ -86,7 +87,11 @@ def crawl_until(world: World, analysis: str, checkpoints: int) -> None:
             pipeline.deliver(world.deps(), step, dict(payload))
 
 
-def test_each_interim_counts_what_every_chain_had_read_and_the_last_status_is_the_result():
+@pytest.mark.parametrize("fan_in", [64, 2])  # 2: the carried counts in runs of two chains
+def test_each_interim_counts_what_every_chain_had_read_and_the_last_status_is_the_result(
+    fan_in, monkeypatch
+):
+    monkeypatch.setattr(progressive, "FAN_IN", fan_in)
     edges = graph()
     world = World(edges)
     analysis = submit(world.deps(), "a0", "local", OPTIONS).id
@@ -97,9 +102,12 @@ def test_each_interim_counts_what_every_chain_had_read_and_the_last_status_is_th
         if step == "interim":
             expected[payload["reached"]] = read_so_far(world, analysis, edges)
         pipeline.deliver(world.deps(), step, dict(payload))
-        if step == "interim" and names.interim_doc(analysis, payload["reached"]) in world.store.docs:
+        ranked = step == "interim" and names.interim_doc(analysis, payload["reached"])
+        if ranked and ranked in world.store.docs:
             seen.append(reports.status(world.deps(), analysis)["interim"])
 
+    carried = [name for name in world.blobs.objects if "/carried-" in name]
+    assert len({name.rsplit("/", 1)[1] for name in carried}) > (1 if fan_in == 2 else 0)
     stored = stored_interims(world, analysis)
     total_groups = -(-len(audience(edges)) // PAGE)
     assert 3 <= len(stored) <= interim.MOST
@@ -144,13 +152,14 @@ def test_checkpoints_write_to_storage_only_and_change_no_answer(monkeypatch):
     assert without["cost"]["upstream_calls"] == with_interims["cost"]["upstream_calls"]
     assert stored_interims(quiet, quiet_id) == []
     written = len(stored_interims(world, analysis))
-    assert with_interims["cost"]["firestore_writes"] == without["cost"]["firestore_writes"] + written
-    checkpoints = [name for name in quiet.blobs.objects if names.checkpoint_group(name) is not None]
+    writes = with_interims["cost"]["firestore_writes"], without["cost"]["firestore_writes"]
+    assert writes[0] == writes[1] + written
+    checkpoints = [n for n in quiet.blobs.objects if names.checkpoint_group(n) is not None]
     assert checkpoints  # written, to Cloud Storage, and counted there
     assert without["cost"]["storage_writes"] >= len(checkpoints)
 
 
-def test_a_checkpoint_holds_the_spilled_parts_and_the_carried_counts(monkeypatch):
+def test_a_checkpoint_names_the_spilled_parts_and_holds_the_carried_counts(monkeypatch):
     monkeypatch.setattr(crawl, "SPILL_BYTES", 30)  # a part every follower or so
     edges = graph(seed=7)
     world = World(edges)
@@ -163,8 +172,10 @@ def test_a_checkpoint_holds_the_spilled_parts_and_the_carried_counts(monkeypatch
         if names.checkpoint_group(name) is not None
     ]
     assert any(len(record["parts"]) > 1 for record in records)
+    assert any(record["tally"] for record in records)
     for record in records:
-        counts = dict(merge_parts(world.deps(), analysis.id, record["parts"]))
+        counts = Counter(dict(merge_parts(world.deps(), analysis.id, record["parts"])))
+        counts += tally.decode_text(record["tally"])  # what it carried, as its payload does
         counts.pop("a0")  # every follower follows the target
         start = record["group"] * PAGE
         want = direct(edges, everyone[start : start + record["followers"]], 1_000)

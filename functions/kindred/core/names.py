@@ -45,11 +45,6 @@ def checkpoint_blob(analysis: str, group: int, followers: int) -> str:
     return f"{checkpoints_prefix(analysis)}g{group:06d}-f{followers:06d}.json"
 
 
-def checkpoint_run(analysis: str, group: int, followers: int) -> str:
-    """The counts a chain carried at that checkpoint, beside its parts."""
-    return f"{checkpoints_prefix(analysis)}g{group:06d}-f{followers:06d}.tsv.z"
-
-
 def checkpoint_group(name: str) -> int | None:
     """The group of a `checkpoint_blob` name; None for any other object."""
     leaf = name.rpartition("/")[2]

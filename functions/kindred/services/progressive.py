@@ -3,10 +3,10 @@
 A chain over a group's followers (services/crawl.py) carries its tally in its task payload
 and writes only at its end. So that an interim can rank what every chain has read, a chain
 leaves its tally in Cloud Storage at its checkpoints (`core.interim.checkpoints`: after 1/16,
-1/8, 1/4 and 1/2 of its followers): the counts it carries, as the tally encodes them, and a
-small JSON record naming them with the parts it spilled before, how many followers it has
-done and read, and its calls. No Firestore write; two Storage writes at most, four times a
-chain; they ride in the chain's cost.
+1/8, 1/4, 1/2 and 3/4 of its followers): one JSON object with the counts it carries, as its
+payload encodes them (under SPILL_BYTES: past that, they are spilled), the names of the parts
+it spilled before, how many followers it has done and read, and its calls. No Firestore
+write; one Storage write, five times a chain, which rides in the chain's cost.
 
 At a checkpoint, and at a group's end, the chain asks for an interim ranking when the crawl
 has reached a step of `core.interim.STEPS` (`step_to_ask`, judged from its own place: no
@@ -17,7 +17,8 @@ counted as Cloud Tasks saw it.
 
 The ranking lists the finished groups' records and each unfinished chain's latest checkpoint
 (one list of the checkpoints, one read each), merges their runs from Cloud Storage as the
-aggregate does (`aggregate.most_followed`, with intermediate runs of its own), and writes one
+aggregate does (`aggregate.most_followed`, with intermediate runs of its own: the counts the
+checkpoints carry, FAN_IN of them a run, and the merges past FAN_IN parts), and writes one
 document, `analyses/{id}/interims/s{step}`: no upstream call, and one Firestore write per
 interim, `core.interim.MOST` at most. Its cost rides in the document, and the rank step adds
 every interim's to the result's; an interim that finds the crawl over (the aggregate began)
@@ -33,15 +34,15 @@ moved from the last interim.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from kindred.core import interim, names
+from kindred.core import interim, names, tally
 from kindred.core.cost import Meter
 from kindred.core.messages import RankInterim, ReadFollows
 from kindred.core.options import options_from_stored
 from kindred.core.timestamps import rfc3339
-from kindred.services.aggregate import most_followed
+from kindred.services.aggregate import FAN_IN, most_followed
 from kindred.services.deps import Deps
 from kindred.services.handoff import send
 from kindred.services.sweep import CRAWLING
@@ -59,25 +60,21 @@ def checkpoint(
     parts: Sequence[str],
 ) -> None:
     """After a follows page that ended the follower before `index`: at a checkpoint, leave
-    the chain's tally (`parts` spilled, the `encoded` counts it carries) in Cloud Storage,
-    then ask for an interim if the crawl reached a step."""
+    the chain's tally (the names of the `parts` it spilled, the `encoded` counts it carries)
+    in Cloud Storage, one object, then ask for an interim if the crawl reached a step."""
     if index == message.index or index not in interim.checkpoints(len(message.followers)):
         return
-    analysis, group = message.analysis, message.group
-    if encoded:
-        run = names.checkpoint_run(analysis, group, index)
-        deps.blobs.write(run, encoded)
-        parts = [*parts, run]
     calls = _calls(deps, message)
     record = {
-        "group": group,
+        "group": message.group,
         "followers": index,  # done: read, or skipped
         "counted": counted,  # read
         "parts": list(parts),
+        "tally": tally.as_text(encoded) if encoded else "",  # under SPILL_BYTES, or spilled
         "calls": calls,
         "at": deps.clock.now(),
     }
-    deps.blobs.write_json(names.checkpoint_blob(analysis, group, index), record)
+    deps.blobs.write_json(names.checkpoint_blob(message.analysis, message.group, index), record)
     _ask(deps, message, calls)
 
 
@@ -115,7 +112,8 @@ def interim_step(deps: Deps, message: RankInterim) -> None:
     if followers <= _followers(latest(deps, analysis)):
         return  # nothing read since the last one (two steps judged at one checkpoint)
     scratch = names.merged_prefix(analysis, step)
-    top = most_followed(deps, analysis, rested, options.results, doc["account"]["id"], scratch)
+    sources = [*rested, {"parts": carried_runs(deps, chains, scratch)}]
+    top = most_followed(deps, analysis, sources, options.results, doc["account"]["id"], scratch)
     if not _crawling(deps.store.get(names.analysis_doc(analysis))):
         return  # the aggregate began meanwhile: the rank step may count interims any time now
     before = latest(deps, analysis)  # again: one ranked beside this one may have landed
@@ -139,6 +137,24 @@ def interim_step(deps: Deps, message: RankInterim) -> None:
             "at": deps.clock.now(),
         },
     )
+
+
+def carried_runs(deps: Deps, records: list[dict[str, Any]], scratch: str) -> list[str]:
+    """The counts that checkpoint `records` carry, FAN_IN records merged into a run under
+    `scratch` at a time, so that merging them holds FAN_IN streams at most: their names."""
+    carried = [record["tally"] for record in records if record["tally"]]
+    made = []
+    for start in range(0, len(carried), FAN_IN):
+        batch = carried[start : start + FAN_IN]
+        runs = [tally.read_run(_slices(tally.from_text(text))) for text in batch]
+        made.append(f"{scratch}/carried-{start // FAN_IN:05d}.tsv.z")
+        deps.blobs.write(made[-1], tally.write_run(tally.merge_sorted_runs(runs)))
+    return made
+
+
+def _slices(data: bytes, size: int = 16_384) -> Iterator[bytes]:
+    """`data` a slice at a time, as a stream comes: read_run inflates it as it goes."""
+    return (data[start : start + size] for start in range(0, len(data), size))
 
 
 def _by_group(records: list[dict[str, Any]]) -> list[int]:
