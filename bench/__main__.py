@@ -59,7 +59,7 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "media": ("media serving (figure 13)", media_serving.run),
     "export": ("export (figures 14-15)", export.run),
     "pull": ("pull (figures 16-17)", pull.run),
-    "progressive": ("progressive results (figures 18-20)", progressive.run),
+    "progressive": ("progressive results (figures 18-21)", progressive.run),
 }
 
 

@@ -93,6 +93,13 @@ def place(
     return points
 
 
+def ceiling_of(result: dict[str, Any]) -> float:
+    """The full crawl's order by overlap against the final top 50: about the most an interim,
+    ranked by overlap share, can share with it."""
+    final = [row["id"] for row in result["similar"]][:TOP]
+    return interim.shared([row["id"] for row in result["popular"]][:TOP], final)
+
+
 def ranked_by(points: list[Point], share: float) -> Point | None:
     """The last interim ranked by `share` of the calls, if any."""
     before = [p for p in points if p.calls_share <= share]
@@ -139,8 +146,7 @@ def figures(
     sizes: dict[str, int],
     rate: float,
 ) -> list[Figure]:
-    final = [row["id"] for row in result["similar"]][:TOP]
-    ceiling = interim.shared([row["id"] for row in result["popular"]][:TOP], final)
+    ceiling = ceiling_of(result)
     label = "the full crawl's order by overlap vs the final top 50"
     common = {"account": ACCOUNT, "options": options, "queue_rate": rate}
     made = []
@@ -217,7 +223,7 @@ def run(quick: bool) -> list[Figure]:
     options, rate = (QUICK_OPTIONS, QUICK_RATE) if quick else ({}, RATE)
     result, points, sizes = measure(options, rate)
     account = f"{ACCOUNT}, {result['followers_analyzed']:,} followers"
-    plot.agreement(points, TOP, PLOT, account)
+    plot.agreement(points, TOP, PLOT, account, ceiling_of(result))
     return figures(result, points, options, sizes, rate)
 
 
