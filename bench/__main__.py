@@ -61,9 +61,9 @@ PARTS: dict[str, tuple[str, Callable[[bool], list[Figure]]]] = {
     "media": ("media serving (figure 13)", media_serving.run),
     "export": ("export (figures 14-15)", export.run),
     "pull": ("pull (figures 16-17)", pull.run),
-    "progressive": ("progressive results (figures 18-20)", progressive.run),
-    "reuse": ("follows reuse (figures 21-23)", reuse.run),
-    "fast": ("fast mode and the weighted score (figures 24-26)", fast.run),
+    "progressive": ("progressive results (figures 18-21)", progressive.run),
+    "reuse": ("follows reuse (figures 22-24)", reuse.run),
+    "fast": ("fast mode and the weighted score (figures 25-27)", fast.run),
 }
 
 

@@ -1,16 +1,16 @@
 """Figures 16-18: fast mode against the exact mode, and the weighted score against the plain.
 
-16. fast mode against the exact mode, each on a fresh stack at 100/s, for each of the bundled
+25. fast mode against the exact mode, each on a fresh stack at 100/s, for each of the bundled
     graph's three largest accounts: how many of the exact top 50 fast mode's top 50 holds, and
     its upstream calls (the graph server's count) against the exact run's. Quick: the largest
     account's first 1,000 followers (the targets are for whole accounts: no verdict).
-17. the same for the synthetic 100,000-follower account (`kindred_infra.synthetic`) at 125/s
+26. the same for the synthetic 100,000-follower account (`kindred_infra.synthetic`) at 125/s
     with two tasks-function workers, as the growth runs; full run only. The exact answer is
     computed directly from the graph (`kindred_infra.direct`, held equal to the tests' own
     computation, which the pipeline's answer is held equal to) and the exact mode's calls are
     its theoretical minimum (`kindred_infra.minimum`: the exact mode spends exactly that, figure
     1), since an exact run of it takes 15 minutes.
-18. the two scores by the planted similar accounts of a synthetic graph: the mean rank of its
+27. the two scores by the planted similar accounts of a synthetic graph: the mean rank of its
     12 planted accounts (6.5 is all of them first) under the weighted score, against the plain
     cosine, both through the pipeline and checked equal to the direct computation, on a graph
     whose popular accounts out-score the planted ones by plain cosine (`generic_cosine` 0.45:

@@ -53,16 +53,10 @@ def growth(runs: list[Run], path: Path) -> None:
                 axis.annotate(f"{y:,.0f}", (x, y), textcoords="offset points", xytext=(4, 4))
 
 
-def agreement(
-    points: Sequence[Point],
-    top: int,
-    path: Path,
-    account: str,
-    offline: dict[str, dict[str, float]],
-) -> None:
+def agreement(points: Sequence[Point], top: int, path: Path, account: str, ceiling: float) -> None:
     """Each interim's agreement with the final top `top`, by the share of calls spent when it
-    was ranked: a step curve from 0 (no interim yet) to 1 (the result); and dashed, the
-    `offline` curves (name -> {"10%": agreement, ...}) computed from the edge list."""
+    was ranked: a step curve from 0 (no interim yet) to 1 (the result); dashed, `ceiling`,
+    the full crawl's order by overlap against the final top (the most an interim can share)."""
     shares = [0.0] + [p.calls_share for p in points] + [1.0]
     title = f"kindred: interim rankings against the final one ({account})"
     with panels(path, 1, title, (8, 4.5)) as (axis,):
@@ -73,12 +67,11 @@ def agreement(
              [p.agreement_popular for p in points]),
         ):  # fmt: skip
             axis.step(shares, [0.0, *values, 1.0], where="post", marker="o", label=label)
-        for label, curve in offline.items():
-            at = [float(share.rstrip("%")) / 100 for share in curve]
-            axis.plot(at, list(curve.values()), linestyle="--", marker="x", label=label)
+        axis.axhline(ceiling, linestyle="--", color="grey",
+                     label=f"the full crawl's order by overlap vs the final top {top}")  # fmt: skip
         axis.set_xlim(0, 1.02)
         axis.set_ylim(0, 1.05)
         axis.set_xlabel("share of the analysis's upstream calls spent")
         axis.set_ylabel("agreement")
         axis.grid(True, alpha=0.3)
-        axis.legend(loc="upper left")
+        axis.legend(loc="lower right")

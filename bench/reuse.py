@@ -6,14 +6,14 @@ the default `max_age` (7 days) unless said: the bundled graph's largest account
 second and the third again with `max_age` 0, the runs without reuse (a different option, so
 not the day's dedup of the first ones; they neither read nor store entries).
 
-18. the second analysis's upstream calls (the graph server's `/_stats`) against its minimum
+22. the second analysis's upstream calls (the graph server's `/_stats`) against its minimum
     without reuse (`kindred_infra.minimum`); the two largest accounts share only 54 of their
     3,383 and 3,216 followers, so little is there to reuse;
-19. the same for the third, whose followers are mostly the second's too (2,626 of 2,735);
+23. the same for the third, whose followers are mostly the second's too (2,626 of 2,735);
     each is held to its minimum less the follows pages of the followers an earlier analysis
     stored, and its answer (followers analysed, coverage, popular, similar, scores) is checked
     identical to the run without reuse ("identical: yes");
-20. the entries' total size: the bucket's `follows/` after these runs, beside every follows
+24. the entries' total size: the bucket's `follows/` after these runs, beside every follows
     list of the bundled graph encoded as the pipeline stores it (core.reuse.encode_entry).
 
 Quick: each analysis capped at its first 500 followers.

@@ -205,6 +205,7 @@ class FakeQueue(TaskQueue):
         if carry:
             message = message.with_cost(Meter.total([message.cost, self.meter.take()]))
         if name in self.names:
+            self.meter.tasks -= 0 if carry else 1  # as the adapter: no task, none counted
             return False
         self.names.add(name)
         self.queues.append(queue)

@@ -1,9 +1,9 @@
 """The progressive-results bench's arithmetic: each interim placed on the crawl by the calls
-started before it, and the agreement read off at a share of the calls."""
+started before it, the agreement read off at a share of the calls, the checkpoints counted."""
 
 from __future__ import annotations
 
-from bench.progressive import _first, agreement_at, place
+from bench.progressive import agreement_at, checkpoint_figure, place, ranked_by
 
 RESULT = {
     "followers_in_scope": 400,
@@ -38,8 +38,23 @@ def test_each_interim_is_placed_by_the_calls_started_before_it():
     assert agreement_at([first, second], 0.9) == 0.5
 
 
-def test_the_offline_curves_take_the_first_followers_whose_calls_fit():
-    calls = {1: 1, 2: 3, 3: 1}
-    assert _first([1, 2, 3], calls, 4) == [1, 2]
-    assert _first([1, 2, 3], calls, 3.5) == [1]  # the second does not fit, and order is kept
-    assert _first([1, 2, 3], calls, 0) == []
+def test_the_interim_read_off_at_a_share_is_the_last_ranked_by_then():
+    starts = [float(second) for second in range(10)]
+    stored = [interim_doc(1, at=3.0, ids=["a"], followers=100)]
+    (only,) = place(stored, starts, RESULT)
+    assert ranked_by([only], 0.3) is None
+    assert ranked_by([only], 0.4) == only
+
+
+def test_the_checkpoint_figure_counts_each_object_and_leaves_the_other_writes_as_baseline():
+    sizes = {
+        "analyses/x/checkpoints/g000000-f000007.json": 120,
+        "analyses/x/checkpoints/g000000-f000013.json": 900,
+        "analyses/x/checkpoints/g000001-f000007.json": 100,
+        "analyses/x/parts/g000000-0000.tsv.z": 5_000,
+        "analyses/x/popular.json": 700,
+    }
+    figure = checkpoint_figure({"cost": {"storage_writes": 40}}, sizes, {})
+    assert (figure.value, figure.baseline, figure.met) == (3, 37, True)
+    assert figure.params["chains"] == 2
+    assert (figure.params["bytes"], figure.params["parts_bytes"]) == (1_120, 5_000)

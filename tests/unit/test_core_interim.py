@@ -2,49 +2,67 @@
 
 from __future__ import annotations
 
-import itertools
+import math
 
 import pytest
 
 from kindred.core.interim import (
+    CHECKPOINTS,
     MOST,
+    STEPS,
     basis,
+    checkpoints,
     footrule,
-    max_groups,
+    ladder,
     movement,
     overlap_share,
-    schedule,
+    position,
     shared,
+    step_to_ask,
 )
 
 
-@pytest.mark.parametrize("groups", [1, 2, 5, MOST])
-def test_up_to_most_groups_every_finished_group_is_a_step(groups):
-    assert schedule(groups) == tuple(range(1, groups + 1))
+def test_the_steps_are_at_most_most_rounds_doubling_every_two():
+    assert len(STEPS) == MOST
+    assert STEPS == (8, 12, 16, 23, 32, 46, 64, 91, 128, 182, 256, 363, 512, 725, 1024, 1449)
+    pairs = zip(STEPS, STEPS[2:], strict=False)
+    assert all(after == pytest.approx(2 * before, rel=0.1) for before, after in pairs)
 
 
-@pytest.mark.parametrize("groups", [MOST + 1, 34, 100, 1_000, 10_000])
-def test_past_most_groups_the_steps_are_geometric_and_at_most_most(groups):
-    steps = schedule(groups)
-    assert steps[0] == 1 and steps[-1] == groups
-    assert len(steps) <= MOST
-    assert list(steps) == sorted(set(steps))
-    ratios = [after / before for before, after in itertools.pairwise(steps[3:])]
-    wanted = groups ** (1 / (MOST - 1))
-    assert all(r == pytest.approx(wanted, rel=0.35) for r in ratios), (steps, wanted)
+def test_a_ladder_never_repeats_a_step():
+    assert ladder(first=1, ratio=1.1, most=10) == (1, 2, 3)  # 1, 1.1, 1.21, ... 2.36 rounded up
+    assert ladder(first=5, ratio=2, most=3) == (5, 10, 20)
 
 
-def test_the_default_cap_gives_sixteen_steps_from_one_group_to_a_thousand():
-    assert max_groups(100_000, 100) == 1_000
-    assert schedule(1_000) == (
-        1, 2, 3, 4, 7, 10, 16, 26, 40, 64, 100, 159, 252, 399, 631, 1000,
-    )  # fmt: skip
+@pytest.mark.parametrize("followers", [100, 83, 40, 17])
+def test_a_chain_leaves_its_tally_at_a_sixteenth_an_eighth_a_quarter_half_and_three_quarters(
+    followers,
+):
+    done = sorted(checkpoints(followers))
+    assert done == [math.ceil(share * followers) for share in CHECKPOINTS]
+    assert checkpoints(100) == {7, 13, 25, 50, 75}
 
 
-def test_the_most_groups_is_one_per_page_and_never_zero():
-    assert max_groups(400, 100) == 4
-    assert max_groups(401, 100) == 5
-    assert max_groups(1, 100) == 1
+def test_a_short_chain_has_fewer_checkpoints_and_none_at_its_end():
+    assert checkpoints(3) == {1, 2}
+    assert checkpoints(2) == {1}
+    assert checkpoints(1) == set()
+    assert checkpoints(0) == set()
+
+
+def test_the_position_is_the_round_of_the_queue():
+    # Group 5 started in round 5; its tenth call is in round 15, as is group 0's fifteenth.
+    assert position(5, 10) == position(0, 15) == 15
+
+
+def test_a_chain_asks_the_last_step_it_reached_unless_an_earlier_chain_reached_it_first():
+    assert step_to_ask(0, 7) is None  # no step reached yet
+    assert step_to_ask(0, 8) == 8
+    assert step_to_ask(3, 10) == 12
+    assert step_to_ask(2, 60) == 46
+    assert step_to_ask(12, 3) is None  # step 12 was reached before group 12's chain started
+    assert step_to_ask(13, 3) == 16
+    assert step_to_ask(0, 100_000) == STEPS[-1]
 
 
 def test_the_interim_score_is_the_share_of_the_followers_read():

@@ -47,7 +47,7 @@ EXAMPLES = [
     ReadFollows(analysis="a1", provider="bluesky", options=AnalysisOptions(results=7), group=1,
                 followers=("did:a", "did:b"), index=1, tally="eJw=", parts=("p/0",), counted=1,
                 skipped={"private": 2}, delivery=Delivery(3, "t-1")),
-    RankInterim(analysis="a1", finished=7, cost=Meter(firestore_reads=2, tasks=1)),
+    RankInterim(analysis="a1", reached=7, cost=Meter(firestore_reads=2, tasks=1)),
     LookupFollows(analysis="a1", provider="local", options=AnalysisOptions(max_age=60), group=2,
                   followers=("did:a", "did:a"), skipped={"invalid_id": 1}),
     ReadFollows(analysis="a1", provider="local", options=AnalysisOptions(), group=2,
@@ -115,8 +115,8 @@ def test_a_payload_from_before_versions_is_read_with_its_wait_bookkeeping():
         ),
         ("estimate", {"analysis": "a", "round": 1, "final": 1}, "'final' is wrong"),
         ("followers", {**EXAMPLES[0].to_dict(), "options": {}}, "'options' is wrong"),
-        ("interim", {"analysis": "a", "finished": "3"}, "'finished' is wrong"),
-        ("interim", {"analysis": "a"}, "without 'finished'"),
+        ("interim", {"analysis": "a", "reached": "3"}, "'reached' is wrong"),
+        ("interim", {"analysis": "a"}, "without 'reached'"),
     ],
 )
 def test_what_is_not_a_whole_message_is_refused_with_what_is_wrong(step, body, says):

@@ -91,7 +91,7 @@ def test_running_shows_the_interim_ranking_with_what_it_rests_on():
     text = page.joined()
     assert len(page.all("tr")) == 1 + 8
     assert "did:plc:i0" in text and "0.2105" in text  # 40 / 190, the overlap share
-    assert "200 followers of the 2 groups finished so far (33% of the audience)" in text
+    assert "200 followers read so far, in 2 groups (33% of the audience)" in text
     assert "overlap share" in text and "25% of these accounts are new" in text
     assert not Parsed(html.render(RUNNING)).all("table")  # before the first interim: none
 

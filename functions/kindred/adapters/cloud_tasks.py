@@ -69,5 +69,7 @@ class CloudTaskQueue:
         try:
             self.client.create_task(parent=queue_path, task=task)
         except AlreadyExists:  # a duplicate: its body, and the cost it carried, go nowhere
+            if not carry:
+                self.meter.tasks -= 1  # nor its own count: no task was made
             return False
         return True

@@ -1,12 +1,19 @@
 """Interim rankings: what an analysis has found so far, while its crawl runs.
 
-Groups of followers finish one after another; the counts of the finished groups, merged,
-rank the accounts the followers follow as the aggregate does. Three small pieces of
-arithmetic decide when to rank and what to say of it:
+Every group's chain reads its followers' follows side by side with the others, so the
+followers read so far are a sample of every group at once. Four small pieces of arithmetic
+decide when a chain leaves its tally where an interim can read it, when to rank, and what to
+say of it:
 
-- `schedule`: the counts of finished groups that call for an interim, geometric (dense
-  early, where the ranking moves most) and at most MOST of them, so the interims' Firestore
-  writes are bounded whatever the size of the analysis;
+- `checkpoints`: after how many of its followers a chain leaves its tally in Cloud Storage:
+  1/16, 1/8, 1/4, 1/2 and 3/4 of them (each doubles the chain's sample, then halves what is
+  left to read; five per chain whatever its length, none at its end, which its group record
+  covers);
+- `step_to_ask`: the steps of the crawl at which an interim is ranked, `STEPS`, geometric
+  (dense early, where the ranking moves most) and at most MOST of them, so the interims'
+  Firestore writes are bounded whatever the size of the analysis. A step is a round of the
+  upstream queue, judged by each chain from its own place (`position`), so reaching one costs
+  no read;
 - the interim score, `overlap_share`: the share of the followers whose follows were read
   that follow the candidate. The final score (cosine) needs each candidate's own follower
   count, which only the profiles (upstream calls, at the end) give, so an interim ranks by
@@ -28,22 +35,43 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MOST = 16  # interims of one analysis, at most
+CHECKPOINTS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 3 / 4)  # shares of a chain's followers
+FIRST_STEP = 8  # rounds: about the first checkpoint of a chain of 100 followers
+RATIO = math.sqrt(2)  # between two steps: the followers read about double, early on
 
 
-def schedule(max_groups: int, most: int = MOST) -> tuple[int, ...]:
-    """The counts of finished groups at which an interim is ranked: every count up to
-    `most` groups, else `most` counts geometric from 1 to `max_groups` (the rounded powers
-    of max_groups ** (1 / (most - 1)), without repeats)."""
-    if max_groups <= most:
-        return tuple(range(1, max_groups + 1))
-    ratio = max_groups ** (1 / (most - 1))
-    steps = {min(max_groups, math.ceil(ratio**power - 1e-9)) for power in range(most)}
-    return tuple(sorted(steps | {max_groups}))
+def ladder(first: int = FIRST_STEP, ratio: float = RATIO, most: int = MOST) -> tuple[int, ...]:
+    """`most` rounds geometric from `first` by `ratio`, rounded up, without repeats."""
+    return tuple(sorted({math.ceil(first * ratio**power - 1e-9) for power in range(most)}))
 
 
-def max_groups(max_followers: int, page: int) -> int:
-    """The most groups an analysis can have: one per page of followers."""
-    return max(1, math.ceil(max_followers / page))
+STEPS = ladder()  # 8, 12, 16, 23, 32, 46, 64, 91, 128, 182, 256, 363, 512, 725, 1024, 1449
+
+
+def checkpoints(followers: int) -> frozenset[int]:
+    """The counts of its followers done after which a chain over `followers` leaves its
+    tally: ceil(share * followers) for each of CHECKPOINTS, short of them all."""
+    return frozenset(
+        done for share in CHECKPOINTS if 0 < (done := math.ceil(share * followers)) < followers
+    )
+
+
+def position(group: int, calls: int) -> int:
+    """How far the crawl has come, as the chain of `group` sees it after `calls` of its own.
+
+    The queue serves due tasks oldest first and every chain has one task on it at a time, so
+    the crawl goes in rounds, a page of each chain and of the followers each; the followers
+    page of `group` starts its chain in round `group`, so its call `calls` is in round
+    group + calls, the round every other chain is in then too.
+    """
+    return group + calls
+
+
+def step_to_ask(group: int, calls: int) -> int | None:
+    """The last step of STEPS that the crawl has reached (`position`), if the chain of `group`
+    can be the first to reach it (a step before its start was reached by an earlier one)."""
+    reached = [step for step in STEPS if step <= position(group, calls)]
+    return reached[-1] if reached and reached[-1] > group else None
 
 
 def overlap_share(overlap: int, followers_analyzed: int) -> float:

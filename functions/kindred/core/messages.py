@@ -117,10 +117,10 @@ class Aggregate(Message):
 
 @dataclass(frozen=True, kw_only=True)
 class RankInterim(Message):
-    """Rank the candidates over the groups finished so far: an interim result (core.interim)."""
+    """Rank the candidates over the followers read so far: an interim result (core.interim)."""
 
     STEP = "interim"
-    finished: int  # the count of finished groups it was asked at: its step of the schedule
+    reached: int  # the step of core.interim.STEPS (a round of the crawl) it was asked at
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -31,7 +31,7 @@ def interims_collection(analysis: str) -> str:
 
 
 def interim_doc(analysis: str, step: int) -> str:
-    """One per interim ranking (core.interim), named by the count of groups it was asked at."""
+    """One per interim ranking (core.interim), named by the step it was asked at."""
     return f"{interims_collection(analysis)}/s{step:06d}"
 
 
@@ -53,6 +53,24 @@ def follows_entry(provider: str, account: str) -> str:
 def pending_blob(analysis: str, group: int, index: int, part: int) -> str:
     """A long follows list's accounts, waiting for the follower's weight (services.weighting)."""
     return f"analyses/{analysis}/pending/g{group:06d}-f{index:04d}-{part:03d}.tsv.z"
+
+
+def checkpoints_prefix(analysis: str) -> str:
+    return f"analyses/{analysis}/checkpoints/"
+
+
+def checkpoint_blob(analysis: str, group: int, followers: int) -> str:
+    """What a chain has read after `followers` of its group (core.interim.checkpoints)."""
+    return f"{checkpoints_prefix(analysis)}g{group:06d}-f{followers:06d}.json"
+
+
+def checkpoint_group(name: str) -> int | None:
+    """The group of a `checkpoint_blob` name; None for any other object."""
+    leaf = name.rpartition("/")[2]
+    digits = leaf[1:7]
+    if not (leaf.startswith("g") and leaf.endswith(".json") and digits.isdigit()):
+        return None
+    return int(digits)
 
 
 def popular_blob(analysis: str) -> str:

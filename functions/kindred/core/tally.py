@@ -38,8 +38,13 @@ def as_text(encoded: bytes) -> str:
     return base64.b64encode(encoded).decode("ascii")
 
 
+def from_text(text: str) -> bytes:
+    """The `encode`d bytes that `as_text` made `text` of."""
+    return base64.b64decode(text.encode("ascii"))
+
+
 def decode_text(text: str) -> Tally:
-    return decode(base64.b64decode(text.encode("ascii"))) if text else Counter()
+    return decode(from_text(text)) if text else Counter()
 
 
 def merge_sorted_runs(runs: Iterable[Iterable[tuple[str, int]]]) -> Iterator[tuple[str, int]]:

@@ -4,6 +4,8 @@ Each task makes one upstream call. A followers page starts, at once, one chain o
 followers' follows (a "group"); the chain carries its tally in the payload and writes only at
 its end: objects in Cloud Storage and one marker document. The last group to finish, or the
 end of the followers, whichever comes later, starts the aggregate (fan-in by `count()`).
+At checkpoints a chain also leaves its tally in Cloud Storage for the interim rankings
+(services/progressive.py, one call), which changes nothing it carries or records.
 
 A chain also stops, recording nothing more, once its analysis has moved past the crawl (the
 sweeper forced it on, or it failed): it reads the analysis record only every STATUS_EVERY
@@ -245,6 +247,7 @@ def follows_step(deps: Deps, message: ReadFollows) -> None:
         everyone = len(message.followers) + message.reused
         _end_group(deps, message, everyone, parts, counted, skipped, message.reused)
         return
+    progressive.checkpoint(deps, message, index, counted, encoded, parts)  # for interims
     send(
         deps,
         names.follows_task(analysis, group, index, state.pages),
@@ -285,6 +288,7 @@ def _end_group(
     skipped: Counter[str],
     reused: int,
 ) -> None:
+    progressive.group_ended(deps, message)  # an interim, at a step; asked first: carried below
     deps.store.create(
         names.group_doc(message.analysis, message.group),
         {
@@ -305,7 +309,6 @@ def _end_group(
         rounds.maybe_estimate(deps, message.analysis)
         return
     maybe_aggregate(deps, message.analysis)
-    progressive.group_ended(deps, message)  # an interim ranking, at a step of its schedule
 
 
 def maybe_aggregate(deps: Deps, analysis: str) -> bool:

@@ -4,8 +4,9 @@
                     │  └──> [followers record] ──> Aggregate   once every group is recorded
                     ├──> LookupFollows ─┐                   with max_age: stored follows first
                     └──> ReadFollows ──> ReadFollows ...    a group: one chain per page of them
-                              └──> [group record] ──> Aggregate  (a lookup serving all: at once)
-                                        └──> RankInterim ──> [interim]   at a step of the schedule
+                              │  └──> [checkpoint] ──> RankInterim ──> [interim]   at a step
+                              └──> [group record] ──> Aggregate        of the crawl (progressive.py)
+                                        └──> RankInterim     (a lookup serving all: at once)
     Aggregate ──> FetchProfiles ──> FetchProfiles ... ──> Rank ──> [result]
     sweeper ──> Aggregate | Rank | Estimate                 a stalled analysis, moved on
 

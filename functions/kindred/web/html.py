@@ -110,7 +110,7 @@ def _interim(report: dict[str, Any]) -> str:
     )
     note = (
         f"<p class=note id=interim-note>Ranked over the {count(shown.get('followers'))} "
-        f"followers of the {count(shown.get('groups'))} groups finished so far "
+        f"followers read so far, in {count(shown.get('groups'))} groups "
         f"({percent(shown.get('basis'))} of the audience), by <i>overlap share</i>: the share "
         "of those followers who follow the account. The similarity score needs each "
         "account's own follower count, which comes with the profiles at the end, so this "
