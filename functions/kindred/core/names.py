@@ -35,6 +35,15 @@ def interim_doc(analysis: str, step: int) -> str:
     return f"{interims_collection(analysis)}/s{step:06d}"
 
 
+def dropped_interims_collection(analysis: str) -> str:
+    return f"{ANALYSES}/{analysis}/dropped_interims"
+
+
+def dropped_interim_doc(analysis: str, step: int) -> str:
+    """What an interim ranking cost when it merged and then had nothing to write."""
+    return f"{dropped_interims_collection(analysis)}/s{step:06d}"
+
+
 def part_blob(analysis: str, group: int, part: int) -> str:
     return f"analyses/{analysis}/parts/g{group:06d}-{part:04d}.tsv.z"
 

@@ -118,9 +118,12 @@ def interim_step(deps: Deps, message: RankInterim) -> None:
     sources = [*rested, {"parts": carried_runs(deps, chains, scratch)}]
     top = most_followed(deps, analysis, sources, options.results, doc["account"]["id"], scratch)
     if not _crawling(deps.store.get(names.analysis_doc(analysis))):
-        return  # the aggregate began meanwhile: the rank step may count interims any time now
+        # The aggregate began meanwhile: no ranking now, but the merge's writes are counted.
+        _dropped(deps, message)
+        return
     before = latest(deps, analysis)  # again: one ranked beside this one may have landed
     if followers <= _followers(before):
+        _dropped(deps, message)
         return
     ranking = [{"id": popular.id, "overlap": popular.overlap} for popular in top]
     moved = _moved(before["results"], ranking) if before else None
@@ -193,9 +196,21 @@ def latest(deps: Deps, analysis: str) -> dict[str, Any] | None:
     return found[0][1] if found else None
 
 
+def _dropped(deps: Deps, message: RankInterim) -> None:
+    """An interim that merged (Storage writes under its scratch folder) and then had nothing to
+    write: its cost in a document of its own, so the result still counts it (rare: a race
+    with the aggregate's start or with an interim beside it; one write, at most one a step)."""
+    record = {"step": message.reached, "cost": message.cost}
+    deps.store.create(names.dropped_interim_doc(message.analysis, message.reached), record)
+
+
 def costs(deps: Deps, analysis: str) -> list[Any]:
-    """What each interim of the analysis cost, as its document carries it."""
-    return [doc["cost"] for doc in deps.store.list(names.interims_collection(analysis))]
+    """What each interim of the analysis cost, as its document carries it (dropped ones too)."""
+    return [
+        doc["cost"]
+        for collection in (names.interims_collection, names.dropped_interims_collection)
+        for doc in deps.store.list(collection(analysis))
+    ]
 
 
 def report(
