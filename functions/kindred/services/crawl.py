@@ -72,7 +72,7 @@ def followers_step(deps: Deps, message: PageFollowers) -> None:
     if options.mode == "fast":  # the sample's rounds read them later (services.fast)
         rounds.keep_page(deps, analysis, group, followers)
     elif followers:
-        _start_group(deps, message, followers, page.dropped)
+        start_group(deps, message, message.group, followers, page.dropped)
     else:  # an empty page still ends its group, so the fan-in counts one group a page
         _record_empty_group(deps, message, page.dropped)
     if not step.done:
@@ -127,12 +127,6 @@ def _record_empty_group(deps: Deps, message: PageFollowers, dropped: Mapping[str
             "at": deps.clock.now(),
         },
     )
-
-
-def _start_group(
-    deps: Deps, message: PageFollowers, followers: tuple[str, ...], dropped: Mapping[str, int]
-) -> None:
-    start_group(deps, message, message.group, followers, dropped)
 
 
 def start_group(
