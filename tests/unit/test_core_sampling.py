@@ -64,8 +64,20 @@ def test_the_answer_follows_the_exact_mode_rule():
     cands = [Candidate("big", 50, 10_000), Candidate("mid", 40, 500), Candidate("tiny", 5, 5)]
     ev = evidence(cands, top_candidates=2, results=1)
     assert sampling.ranked(ev, sampling.estimates(ev)) == [1]
-    assert sampling.estimates(ev) == [500.0, 400.0, 50.0]  # X n / s
+    assert sampling.estimates(ev) == [500.0, 400.0, 5.0]  # X n / s, at most its followers
     assert sampling.score(400.0, 1_000, 500) == pytest.approx(400 / (1_000 * 500) ** 0.5)
+
+
+def test_no_estimate_or_resample_counts_more_than_a_candidates_followers():
+    # "small" is followed by 6 of the 100 sampled (60 of the 1,000 by the sample) but has 20
+    # followers: at most 20 of them can be in the audience. Uncapped, its cosine (sqrt(60 /
+    # 1,000) = 0.245) would beat "edge"'s (120 / sqrt(1,000 x 300) = 0.219) and take its place.
+    cands = [Candidate("top", 40, 400), Candidate("edge", 12, 300), Candidate("small", 6, 20)]
+    ev = evidence(cands, results=2, budget=5_000)
+    assert sampling.estimates(ev) == [400.0, 120.0, 20.0]
+    assert sampling.ranked(ev, sampling.estimates(ev)) == [0, 1]
+    members = sampling.membership(ev, random.Random(1))
+    assert members[1] > 0.8 > 0.2 > members[2]
 
 
 def test_verified_candidates_are_settled_and_a_verified_answer_is_certain():

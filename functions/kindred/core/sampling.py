@@ -116,12 +116,18 @@ class Decision:
 
 
 def estimates(evidence: Evidence) -> list[float]:
-    """Each candidate's overlap: exact when verified, else X n / s."""
+    """Each candidate's overlap: exact when verified, else X n / s, at most its followers."""
     scale = evidence.audience / evidence.sampled if evidence.sampled else 0.0
     return [
-        float(c.overlap) if c.overlap is not None else c.sampled * scale
+        float(c.overlap) if c.overlap is not None else capped(c, c.sampled * scale)
         for c in evidence.candidates
     ]
+
+
+def capped(candidate: Candidate, overlap: float) -> float:
+    """No more of the audience can follow a candidate than all its followers (its profile's
+    count; a verification that finds more keeps what it found)."""
+    return min(overlap, float(max(candidate.followers_count, candidate.sampled)))
 
 
 def ranked(evidence: Evidence, overlaps: Sequence[float], floor: float | None = None) -> list[int]:
@@ -168,7 +174,9 @@ def membership(evidence: Evidence, rng: random.Random, shrink: float = 1.0) -> l
         overlaps = [
             float(c.overlap)
             if c.overlap is not None
-            else max(0.0, c.sampled + spread * (poisson(rng, c.sampled) - c.sampled)) * scale
+            else capped(
+                c, max(0.0, c.sampled + spread * (poisson(rng, c.sampled) - c.sampled)) * scale
+            )
             for c in evidence.candidates
         ]
         for i in ranked(evidence, overlaps, floor):
