@@ -8,7 +8,10 @@ analysis id draws a different sample, so several ids show the spread the bench's
 cannot. The figures that count are the pipeline's (bench/fast.py, figures 25-26); this says
 where they come from and how they vary.
 
-    python -m bench.fast_rule [--ids 8] [--synthetic]
+    python -m bench.fast_rule [--ids 8] [--synthetic] [--set CONFIDENCE=0.97 ...]
+
+`--set` overrides a constant of `core.sampling` for the run (CONFIDENCE, CANDIDATE_FACTOR,
+FIRST_SAMPLE, GROWTH, VERIFY_SHARE, DRAWS, ...): how the rule's settings were compared.
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ class Audience:
         self.did_of: dict[int, str] = {}  # DIDs of the candidates, made as they are met
         want = direct.answer(graph, dataset, account, options.as_dict())
         self.exact = {s.did for s in want.cosine}
-        self.exact_calls = minimum_calls(graph, account, options.as_dict())
+        counts = {k: v for k, v in options.as_dict().items() if isinstance(v, int)}
+        self.exact_calls = minimum_calls(graph, account, counts)
 
     def did(self, node: int) -> str:
         if node not in self.did_of:
@@ -166,11 +170,23 @@ def report(plays: Sequence[Played]) -> None:
     )
 
 
+def override(setting: str) -> None:
+    name, _, value = setting.partition("=")
+    current = getattr(sampling, name, None)
+    if not name.isupper() or not isinstance(current, int | float) or not value:
+        raise click.BadParameter(f"{setting!r}: not NAME=VALUE of a number in core.sampling")
+    setattr(sampling, name, float(value) if isinstance(current, float) else int(value))
+    print(f"{name} = {getattr(sampling, name)}")
+
+
 @click.command()
 @click.option("--ids", default=8, help="analysis ids (samples) per account")
 @click.option("--synthetic", "with_synthetic", is_flag=True, help="the 100k-follower account too")
 @click.option("--accounts", default="", help="bundled accounts, comma-separated (default: LARGEST)")
-def main(ids: int, with_synthetic: bool, accounts: str) -> None:
+@click.option("--set", "settings", multiple=True, help="NAME=VALUE: a core.sampling constant")
+def main(ids: int, with_synthetic: bool, accounts: str, settings: tuple[str, ...]) -> None:
+    for setting in settings:
+        override(setting)
     options = AnalysisOptions()
     graph = load_graph(DEFAULT_GRAPH)
     chosen = [int(a) for a in accounts.split(",") if a] or list(LARGEST)
