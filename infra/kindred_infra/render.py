@@ -167,7 +167,8 @@ def _counts(report: dict[str, Any]) -> str:
         return (
             f"round {fast['round']}: {fast['followers_sampled']:,} followers sampled, "
             f"{fast['candidates_verified']:,} candidates verified, "
-            f"confidence {fast['confidence']:.0%}"
+            f"confidence {fast['confidence']:.0%}, "
+            f"~{progress['upstream_calls']:,}/{progress['upstream_calls_expected']:,} calls planned"
         )
     return (
         f"~{progress['followers_estimate']:,}/{progress['followers_in_scope']:,} followers, "

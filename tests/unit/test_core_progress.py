@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from kindred.core import sampling
 from kindred.core.progress import OVERRUN_MARGIN, PRIOR_CALLS_PER_FOLLOWER, Observed, estimate
 
 START = Observed(
@@ -79,3 +80,25 @@ def test_after_the_crawl_only_the_profile_batches_are_left() -> None:
 def test_a_finished_analysis_reports_what_it_spent() -> None:
     progress = estimate(replace(START, status="done", calls_final=1313))
     assert progress == type(progress)(1.0, 1313, 1313, 0.0, 1000)
+
+
+def test_fast_mode_runs_to_what_its_decisions_plan_not_to_the_exact_crawl() -> None:
+    # Before its first decision: the lookup, 10 followers pages, the first round's 400
+    # followers' follows, 15 batches of the 375 candidates' profiles.
+    first = sampling.first_calls(1000, 300, PRIOR_CALLS_PER_FOLLOWER, 100, 25)
+    assert first == 1 + 10 + 480 + 15
+    seen = replace(START, planned=first, elapsed=10.0)
+    progress = estimate(seen)
+    assert (progress.upstream_calls, progress.upstream_calls_expected) == (200, first)
+    # Time at the rate never claims the plan done while the analysis runs ...
+    assert estimate(replace(seen, elapsed=60.0)).upstream_calls == first - 1
+    # ... nor less than the finished groups and the followers pages made.
+    known = estimate(replace(seen, elapsed=0.0, followers_calls=10, follows_calls_done=300))
+    assert known.upstream_calls == 310
+    # A decision that plans more moves the end, and the share back; the bar runs on from the
+    # calls made when it decided.
+    later = replace(seen, planned=first + 400, spent=first, since=0.0, elapsed=60.0)
+    assert estimate(later).upstream_calls_expected == first + 400
+    assert estimate(later).upstream_calls == first
+    assert estimate(later).share < estimate(replace(seen, elapsed=60.0)).share
+    assert estimate(replace(later, since=5.0)).upstream_calls == first + 100

@@ -109,6 +109,7 @@ def test_an_uncertain_boundary_is_verified_cheapest_doubt_first():
     decision = sampling.decide(ev, "seed")
     assert decision.action is Action.VERIFY
     assert set(decision.verify) <= {"c3", "c4"}
+    assert decision.calls == 4 * len(decision.verify)  # 400 followers: 4 pages each
     assert decision.confidence < sampling.CONFIDENCE
 
 

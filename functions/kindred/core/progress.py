@@ -46,6 +46,9 @@ class Observed:
     calls_final: int | None = None  # the whole cost, once done
     page: int = PAGE  # followers per page (the provider's largest: Mastodon's is 80)
     batch: int = PROFILE_BATCH  # profiles per call (Mastodon's: 40)
+    planned: int | None = None  # fast mode: the calls its decisions so far will have made
+    spent: int = 0  # fast mode: the calls made when its last decision planned (0 before one)
+    since: float | None = None  # seconds since that decision (None: `elapsed`)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def estimate(seen: Observed) -> Progress:
     if seen.calls_final is not None:
         calls = seen.calls_final
         return Progress(1.0, calls, calls, 0.0, seen.followers_in_scope)
+    if seen.planned is not None:
+        return _planned(seen, seen.planned)
     groups = seen.groups_total or math.ceil(seen.followers_in_scope / seen.page)
     followers_calls = seen.followers_calls or math.ceil(seen.followers_in_scope / seen.page) or 1
     per_follower = (
@@ -91,4 +96,22 @@ def estimate(seen: Observed) -> Progress:
         expected,
         None if left is None else round(left, 1),
         followers,
+    )
+
+
+def _planned(seen: Observed, planned: int) -> Progress:
+    """Fast mode reads what each decision chooses, so what it will read in all is known only
+    a round ahead: the bar runs from the last decision's calls to what it plans, at the
+    queue's rate, and moves back when a decision plans more."""
+    known = seen.follows_calls_done + (seen.followers_calls or 0)
+    since = seen.elapsed if seen.since is None else seen.since
+    made = max(known, seen.spent, min(seen.spent + round(since * seen.rate), planned - 1))
+    expected = max(planned, made + 1)
+    left = (expected - made) / seen.rate if seen.rate > 0 else None
+    return Progress(
+        round(min(made / expected, 0.999), 4),
+        made,
+        expected,
+        None if left is None else round(left, 1),
+        seen.followers_done,
     )

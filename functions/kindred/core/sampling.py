@@ -42,6 +42,18 @@ SETTLED = 0.001  # a membership this close to 0 or 1 needs no reading
 VERIFY_SHARE = 1.0  # a verification round reads this share of the plan (at least one candidate)
 
 
+def first_calls(audience: int, top_candidates: int, per_follower: float, page: int,
+                batch: int) -> int:  # fmt: skip
+    """The calls fast mode makes before its first decision: the lookup, the followers pages,
+    the first round's follows, the candidates' profiles."""
+    sampled = audience * first_share(audience) / SHARE_UNIT
+    candidates = math.ceil(top_candidates * CANDIDATE_FACTOR)
+    return (
+        1 + math.ceil(audience / page) + math.ceil(sampled * per_follower)
+        + math.ceil(candidates / batch)
+    )  # fmt: skip
+
+
 def sample_key(analysis: str, follower: str) -> float:
     """A follower's place in the analysis's sample, uniform in [0, 1)."""
     digest = hashlib.blake2b(f"{analysis}/{follower}".encode(), digest_size=8).digest()
@@ -113,6 +125,7 @@ class Decision:
     share: int = 0  # SAMPLE: the new share, parts per million
     verify: tuple[str, ...] = ()  # VERIFY: the candidates' ids
     reason: str = ""  # in words, for the log and the result
+    calls: int = 0  # the upstream calls it is expected to make (the progress shown)
 
 
 def estimates(evidence: Evidence) -> list[float]:
@@ -259,15 +272,21 @@ def decide(evidence: Evidence, seed: str) -> Decision:
     if grown is not None:
         share, sample_cost, then_verify = grown
         if sample_cost + then_verify < min(verify, rest) and sample_cost <= left:
-            return Decision(Action.SAMPLE, sure, share=share, reason="a larger sample is cheaper")
+            return Decision(
+                Action.SAMPLE, sure, share=share, reason="a larger sample is cheaper",
+                calls=math.ceil(sample_cost),
+            )  # fmt: skip
     if chosen and verify <= left and verify < rest:
         batch = _batch(evidence, chosen)
         return Decision(
             Action.VERIFY, sure, verify=tuple(evidence.candidates[i].id for i in batch),
-            reason="reading candidates' followers is cheaper",
+            reason="reading candidates' followers is cheaper", calls=cost_of(evidence, batch),
         )  # fmt: skip
     if rest <= left:  # the whole audience: the exact answer, for no more than the exact mode
-        return Decision(Action.SAMPLE, sure, share=SHARE_UNIT, reason="the whole audience")
+        return Decision(
+            Action.SAMPLE, sure, share=SHARE_UNIT, reason="the whole audience",
+            calls=math.ceil(rest),
+        )  # fmt: skip
     return Decision(Action.FINISH, sure, reason="budget")
 
 

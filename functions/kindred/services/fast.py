@@ -173,8 +173,11 @@ def decide_step(deps: Deps, message: Decide) -> None:
         "followers_sampled": evidence.sampled,
         "candidates_verified": sum(c.overlap is not None for c in evidence.candidates),
         "next": decision.action.value,
+        "calls_spent": evidence.spent,
+        "calls_planned": evidence.spent + decision.calls,  # the progress bar's end, for now
     }
     now = deps.clock.now()
+    progress["decided_at"] = now
     deps.store.update(names.analysis_doc(analysis), {"fast": progress, "updated_at": now})
     if decision.action is sampling.Action.FINISH:
         _finish(deps, message, doc, read, evidence, profiles, decision)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kindred.core import names
+from kindred.core import names, sampling
 from kindred.core.errors import NotFound
-from kindred.core.progress import Observed, estimate
+from kindred.core.progress import PRIOR_CALLS_PER_FOLLOWER, Observed, estimate
 from kindred.core.timestamps import rfc3339
 from kindred.services import progressive
 from kindred.services.deps import Deps
@@ -66,6 +66,7 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             calls_final=result.get("cost", {}).get("upstream_calls"),
             page=graph.max_page,
             batch=graph.max_batch,
+            **_planned(deps, doc, in_scope, graph.max_page, graph.max_batch),
         )
     )
     return {
@@ -84,13 +85,37 @@ def _report(deps: Deps, analysis: str, doc: dict[str, Any]) -> dict[str, Any]:
             "estimated_seconds_left": None
             if stage == "failed"
             else progress.estimated_seconds_left,
-            "fast": doc.get("fast"),  # fast mode's last decision (services.fast)
+            "fast": _decision(doc.get("fast")),
         },
         "interim": progressive.report(deps, analysis, doc, stage, in_scope, groups["groups"]),
         **{time: rfc3339(doc.get(time)) for time in TIMES},
         "sweeper_moves": doc.get("forced", 0),
         "error": doc.get("error"),
     }
+
+
+def _decision(fast: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Fast mode's last decision (services.fast), its time in RFC 3339."""
+    if fast is None or "decided_at" not in fast:
+        return fast
+    return {**fast, "decided_at": rfc3339(fast["decided_at"])}
+
+
+def _planned(
+    deps: Deps, doc: dict[str, Any], in_scope: int, page: int, batch: int
+) -> dict[str, Any]:
+    """Fast mode's calls as its last decision planned them, from the calls made then (before
+    the first decision: its first round's); nothing in the exact mode, whose calls are known
+    from the start."""
+    if doc["options"].get("mode") != "fast":
+        return {}
+    decided = doc.get("fast") or {}
+    if "calls_planned" in decided:
+        since = deps.clock.now() - decided.get("decided_at", deps.clock.now())
+        return {"planned": decided["calls_planned"], "spent": decided["calls_spent"],
+                "since": since}  # fmt: skip
+    top = doc["options"]["top_candidates"]
+    return {"planned": sampling.first_calls(in_scope, top, PRIOR_CALLS_PER_FOLLOWER, page, batch)}
 
 
 def _finished_groups(deps: Deps, analysis: str, stage: str) -> dict[str, int]:

@@ -90,6 +90,7 @@ def _running(report: dict[str, Any]) -> str:
             ("followers sampled", of(fast.get("followers_sampled"), _in_scope(report))),
             ("candidates verified", count(fast.get("candidates_verified"))),
             ("confidence so far", percent(fast.get("confidence"))),
+            ("upstream calls, as planned so far", facts[1][1]),
             facts[-1],
         )
     stage = STAGES.get(str(report.get("status")), f"Status: {report.get('status')}.")
