@@ -1,4 +1,4 @@
-"""Figures 16-18: fast mode against the exact mode, and the weighted score against the plain.
+"""Figures 25-27: fast mode against the exact mode, and the weighted score against the plain.
 
 25. fast mode against the exact mode, each on a fresh stack at 100/s, for each of the bundled
     graph's three largest accounts: how many of the exact top 50 fast mode's top 50 holds, and
