@@ -215,7 +215,9 @@ def plan(options: StackOptions) -> list[PartSpec]:
         PartSpec(
             "storage",
             (
-                _bin("gcp-storage-emulator"),
+                sys.executable,  # gcp-storage-emulator, its metadata written in pauses
+                "-m",
+                "kindred_infra.storage_emulator",
                 "start",
                 "--host",
                 host,
