@@ -43,9 +43,9 @@ TARGETS = {"bundled": 0.25, "synthetic": 0.05}  # calls / the exact mode's
 SHARE = 0.95  # of the exact top 50
 SCORES = ("cosine", "weighted")
 # The exact runs with reuse off: on a fresh stack nothing is reused, so their calls are the
-# same, but locally each follows list stored is a write to the Storage emulator, which
-# rewrites all its metadata each time (bench/progressive.py): 10,000 of them took the score
-# runs from 125 calls/s to 3.
+# same, and the plain Storage emulator's rewrite of all its metadata on each write took the
+# score runs from 125 calls/s to 3 once 10,000 lists were stored (before
+# kindred_infra.storage_emulator wrote it in pauses).
 NO_REUSE = {"max_age": 0}
 
 

@@ -47,9 +47,10 @@ RATE = 100.0  # the upstream queue's dispatches/s
 # as its tasks end; at 30/s the queue's rate binds, as the upstream's does in production
 # (Bluesky's 9/s), and the chains go in rounds, as with 34 chains at 100/s.
 QUICK_RATE = 30.0
-# Reuse off: the interims of one crawl, not the local Storage emulator's cost of storing every
-# follows list (it rewrites all its metadata on each write, which paces the chains; with reuse
-# on, the first interim of the full run came at half the calls instead of the first percent).
+# Reuse off: the interims of one crawl, not the cost of storing every follows list (the plain
+# Storage emulator rewrote all its metadata on each write, which paced the chains: with reuse
+# on, the first interim of the full run came at half the calls instead of the first percent;
+# kindred_infra.storage_emulator now writes it in pauses).
 OPTIONS = {"max_age": 0}
 QUICK_OPTIONS = {**OPTIONS, "max_followers": 1_000}
 SHARES = (0.10, 0.25, 0.50, 0.90)
