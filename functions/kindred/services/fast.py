@@ -167,6 +167,7 @@ def decide_step(deps: Deps, message: Decide) -> None:
         decision = replace(decision, confidence=_confidence(evidence, analysis, round_))
     else:
         decision = sampling.decide(evidence, f"{analysis}-{round_}")
+    now = deps.clock.now()
     progress = {
         "round": round_,
         "confidence": round(decision.confidence, 4),
@@ -175,9 +176,8 @@ def decide_step(deps: Deps, message: Decide) -> None:
         "next": decision.action.value,
         "calls_spent": evidence.spent,
         "calls_planned": evidence.spent + decision.calls,  # the progress bar's end, for now
+        "decided_at": now,
     }
-    now = deps.clock.now()
-    progress["decided_at"] = now
     deps.store.update(names.analysis_doc(analysis), {"fast": progress, "updated_at": now})
     if decision.action is sampling.Action.FINISH:
         _finish(deps, message, doc, read, evidence, profiles, decision)
