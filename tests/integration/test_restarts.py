@@ -79,7 +79,7 @@ def test_killing_the_tasks_function_mid_step_loses_and_doubles_nothing(stack_opt
 def sweeping_stack(tmp_path):
     options = stack.StackOptions(
         home=tmp_path / "home", ports=stack.free_ports(), rate_limit="0",
-        stale_seconds=4, cron_every=1,
+        stale_seconds=10, cron_every=1,  # past the pauses below, so groups 0 and 2 can end
     )  # fmt: skip
     with running(options) as env:
         yield speed_up(env)
