@@ -27,14 +27,12 @@ from gcp_storage_emulator.__main__ import main as emulator_main
 FLUSH_EVERY = 0.5  # seconds: the most a SIGKILL can lose
 
 _write_now = emulator.Storage._write_config_to_file
-_dirty: set[int] = set()
-_stores: dict[int, Any] = {}
+_dirty: dict[int, Any] = {}  # the stores changed since their last write, by id
 _last = [0.0]
 
 
 def _defer(self: Any) -> None:
-    _stores[id(self)] = self
-    _dirty.add(id(self))
+    _dirty[id(self)] = self
 
 
 def flush(force: bool = False) -> None:
@@ -42,7 +40,7 @@ def flush(force: bool = False) -> None:
     if not _dirty or (not force and time.monotonic() - _last[0] < FLUSH_EVERY):
         return
     while _dirty:
-        _write_now(_stores[_dirty.pop()])
+        _write_now(_dirty.popitem()[1])
     _last[0] = time.monotonic()
 
 
