@@ -3,6 +3,7 @@ reads everything, and the rule itself stays within the exact mode's budget."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,10 @@ def read_everything(evidence: sampling.Evidence, seed: str) -> sampling.Decision
 def test_reading_the_whole_audience_costs_the_minimum_and_gives_the_exact_answer(audience):
     played = play(audience, "an1", read_everything)
     options = AnalysisOptions()
-    candidates = -(-options.top_candidates * sampling.CANDIDATE_FACTOR // 1)
-    extra = -(-candidates // PROFILE_BATCH) - -(-options.top_candidates // PROFILE_BATCH)
+    candidates = math.ceil(options.top_candidates * sampling.CANDIDATE_FACTOR)
+    extra = math.ceil(candidates / PROFILE_BATCH) - math.ceil(
+        options.top_candidates / PROFILE_BATCH
+    )
     assert (played.found, played.rounds) == (options.results, 2)
     assert played.calls == audience.exact_calls + extra  # fast mode fetches more profiles
 
