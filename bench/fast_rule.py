@@ -93,6 +93,21 @@ class Audience:
     def overlap(self, node: int) -> int:
         return int(np.count_nonzero(self.in_audience[self.graph.followers(node)]))
 
+    def read(self, node: int, stop_below: int) -> tuple[int, int | None, int]:
+        """(overlap found, at most or None when read whole, calls) of a verification that
+        stops as services.fast's ReadCandidate chain stops: once what it found and what is
+        left unread cannot reach `stop_below`."""
+        followers = self.graph.followers(node)
+        count = self.graph.followers_count(node)
+        calls = sampling.verify_cost(count)
+        found = np.cumsum(self.in_audience[followers]) if len(followers) else np.zeros(1, int)
+        for page in range(1, calls):
+            items = min(len(followers), page * sampling.PAGE)
+            unread = max(0, count - items)
+            if unread < stop_below and int(found[items - 1]) + unread < stop_below:
+                return int(found[items - 1]), int(found[items - 1]) + unread, page
+        return self.overlap(node), None, calls
+
 
 Decider = Callable[[sampling.Evidence, str], sampling.Decision]
 
@@ -111,6 +126,7 @@ def play(audience: Audience, analysis: str, decide: Decider = sampling.decide) -
     nodes = sorted(positive, key=lambda i: (-counts[i], audience.did(int(i))))[:kept]
     batches = math.ceil(len(nodes) / PROFILE_BATCH)
     overlaps: dict[int, int] = {}
+    bounded: dict[int, tuple[int, int]] = {}  # read in part: (at least, at most)
     spent = 1 + audience.pages + batches + int(audience.calls[chosen].sum())
     verify_calls = 0
     round_ = 1
@@ -122,7 +138,8 @@ def play(audience: Audience, analysis: str, decide: Decider = sampling.decide) -
             candidates=tuple(
                 sampling.Candidate(
                     audience.did(int(i)), int(counts[i]), graph.followers_count(int(i)),
-                    overlaps.get(int(i)),
+                    overlaps.get(int(i)), at_least=bounded.get(int(i), (0, None))[0],
+                    at_most=bounded.get(int(i), (0, None))[1],
                 )
                 for i in nodes
             ),
@@ -145,8 +162,13 @@ def play(audience: Audience, analysis: str, decide: Decider = sampling.decide) -
             by_did = {audience.did(int(i)): int(i) for i in nodes}
             for did in decision.verify:
                 node = by_did[did]
-                overlaps[node] = audience.overlap(node)
-                verify_calls += sampling.verify_cost(graph.followers_count(node))
+                stop = sampling.reach(decision.stop_below, n, graph.followers_count(node))
+                found, at_most, calls = audience.read(node, stop)
+                if at_most is None:
+                    overlaps[node] = found
+                else:
+                    bounded[node] = (found, at_most)
+                verify_calls += calls
     ranked = sampling.ranked(evidence, sampling.estimates(evidence))
     answer = {evidence.candidates[i].id for i in ranked}
     return Played(

@@ -231,9 +231,15 @@ def estimate_caption(result: dict[str, Any]) -> str:
     return (
         f"an estimate (fast mode): {fast['followers_sampled']:,} of "
         f"{result['followers_in_scope']:,} followers sampled ({fast['sample_share']:.1%}), "
-        f"{fast['candidates_verified']:,} of {fast['candidates']:,} candidates verified "
-        f"(~: overlap estimated); expected to be {result['confidence']:.0%} the exact answer"
+        f"{fast['candidates_verified']:,} of {fast['candidates']:,} candidates verified"
+        f"{_bounded(fast)} (~: overlap estimated); expected to be {result['confidence']:.0%} "
+        "the exact answer"
     )
+
+
+def _bounded(fast: dict[str, Any]) -> str:
+    bounded = fast.get("candidates_bounded") or 0
+    return f", {bounded:,} read in part until they could not reach the answer" if bounded else ""
 
 
 def cost_line(result: dict[str, Any]) -> str:

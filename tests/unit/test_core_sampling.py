@@ -148,3 +148,31 @@ def test_no_decision_spends_past_what_the_exact_mode_would(pairs, sampled, left)
         assert decision.share > ev.share
         assert (min(grown, audience) - sampled) * ev.calls_per_follower <= left + 1e-9
     assert 0.0 <= decision.confidence <= 1.0
+
+
+def test_a_reading_stopped_out_of_reach_bounds_the_candidate_and_is_not_planned_again():
+    # "part" was read in part: 8 of its audience found, at most 30 in all, though the sample
+    # says 80 (8 of 100 sampled): no estimate or resample leaves [8, 30], and it is not read again.
+    cands = [Candidate("c1", 60, 400), Candidate("part", 8, 900, at_least=8, at_most=30),
+             Candidate("c3", 20, 400), Candidate("c4", 19, 400)]  # fmt: skip
+    ev = evidence(cands, results=2, budget=5_000)
+    assert sampling.estimates(ev)[1] == 30.0
+    assert sampling.capped(cands[1], 2.0) == 8.0
+    assert cands[1].settled and not Candidate("c", 1, 10).settled
+    assert sampling.membership(ev, random.Random(1))[1] == 0.0
+    assert "part" not in sampling.decide(ev, "seed").verify
+
+
+def test_a_verification_may_stop_below_a_share_of_the_answers_last_cosine():
+    cands = [Candidate("c1", 60, 400), Candidate("c2", 55, 400), Candidate("c3", 20, 400),
+             Candidate("c4", 19, 400)]  # fmt: skip
+    ev = evidence(cands, results=3, budget=5_000)
+    decision = sampling.decide(ev, "seed")
+    assert decision.action is Action.VERIFY
+    last = sampling.score(200.0, 1_000, 400)  # c3, the answer's third: 20 x 1,000 / 100
+    assert decision.stop_below == pytest.approx(sampling.STOP_MARGIN * last)
+    # the least overlap with that cosine, for a candidate of 900 followers:
+    needed = sampling.reach(decision.stop_below, 1_000, 900)
+    assert sampling.score(needed, 1_000, 900) >= decision.stop_below
+    assert sampling.score(needed - 1, 1_000, 900) < decision.stop_below
+    assert sampling.reach(0.0, 1_000, 900) == 0

@@ -9,10 +9,11 @@ import pytest
 from support.fakes import World, run_all
 from support.walk import deliver_all
 
-from kindred.core import sampling
+from kindred.core import names, sampling
 from kindred.core.messages import Decide, Estimate, ReadCandidate, SampleFollowers
 from kindred.core.options import AnalysisOptions
-from kindred.services import sweep
+from kindred.services import fast, sweep
+from kindred.services.handoff import send
 from kindred.services.submit import submit
 
 EXACT = AnalysisOptions(top_candidates=20, results=5)
@@ -108,3 +109,27 @@ def test_the_sweeper_finishes_a_stalled_fast_analysis_with_what_it_has(small_fir
     run_all(world)
     doc = world.store.docs[f"analyses/{submitted.id}"]
     assert doc["status"] == "done" and doc["result"]["fast"]["stopped"] == "forced"
+
+
+@pytest.mark.parametrize(("stop_below", "bounded"), [(20, True), (5, False), (0, False)])
+def test_a_candidates_reading_stops_once_it_cannot_reach_the_cut(stop_below, bounded):
+    # a900 has 30 followers (a10-a39, read in that order, 3 a page: 10 calls read them all);
+    # 5 of them are the audience.
+    edges = [(f, 900) for f in range(10, 40)]
+    world = World(edges)
+    deps = world.deps()
+    deps.store.create(names.analysis_doc("an"), {"id": "an", "status": "sampling"})
+    audience = sorted(fast._hash(f"a{f}") for f in (10, 11, 12, 13, 14, 40))
+    deps.blobs.write(names.audience_hashes_blob("an"), b"".join(audience))
+    chain = ReadCandidate(analysis="an", provider="local", candidate="a900", index=0, round=2,
+                          cap=33, followers=30, stop_below=stop_below)  # fmt: skip
+    send(deps, names.candidate_task("an", 0, 0), chain, carry=False)
+    run_all(world)
+    record = world.store.docs[names.verified_doc("an", 0)]
+    if bounded:  # after 6 pages: 5 found, 12 unread, 17 < 20
+        assert (record["overlap"], record["bounds"]) == (None, [5, 17])
+        assert record["reason"] == "out of reach"
+        assert (record["followers_read"], world.upstream_calls) == (18, 6)
+    else:  # 5 found can reach 5 (and 0 never stops): read whole, exact
+        assert (record["overlap"], record["bounds"]) == (5, None)
+        assert (record["followers_read"], world.upstream_calls) == (30, 10)

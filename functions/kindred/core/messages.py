@@ -188,6 +188,8 @@ class ReadCandidate(UpstreamMessage):
     index: int  # its place among the candidates
     round: int
     cap: int  # followers to read at most: its profile's count and a page more
+    followers: int = 0  # its profile's count: what is left unread is that less what was read
+    stop_below: int = 0  # an overlap: stop once what was found and what is left cannot reach it
     page: PageState = FIRST_PAGE
     seen: str = ""  # the followers read so far, as hashes (services.fast)
     parts: tuple[str, ...] = ()  # hashes spilled to Cloud Storage

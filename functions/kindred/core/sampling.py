@@ -19,6 +19,9 @@ and how sure it is, and what to read next (docs/decisions/0010-fast-mode.md).
   a candidate's own followers (ceil(followers / 100) calls, and it is settled), or a larger
   sample (GROWTH times it, at the calls per follower measured so far, narrowing every
   estimate at once). Never past what the exact mode would spend in all.
+- The early stop: a verification may stop reading once what it found and what is left
+  unread cannot reach STOP_MARGIN of the answer's last cosine (`Decision.stop_below`); the
+  candidate is then bounded (`at_least`, `at_most`), not exact, and out of the answer.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ GROWTH = 2.0  # a sampling round multiplies the sample by this
 CANDIDATE_FACTOR = 1.25  # candidates kept: this many times `top_candidates`, by the first sample
 SETTLED = 0.001  # a membership this close to 0 or 1 needs no reading
 VERIFY_SHARE = 1.0  # a verification round reads this share of the plan (at least one candidate)
+STOP_MARGIN = 0.85  # a verification stops once its cosine cannot reach this share of the cut
 
 
 def first_calls(audience: int, top_candidates: int, per_follower: float, page: int,
@@ -91,6 +95,13 @@ class Candidate:
     overlap: int | None = None  # exact, once verified
     tried: bool = False  # its followers could not be read: never planned again
     page: int = PAGE  # the upstream's largest followers page
+    at_least: int = 0  # read in part (stopped out of reach): the overlap found so far
+    at_most: int | None = None  # and that plus the followers left unread; never planned again
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more will be read of it: verified, bounded, or unreadable."""
+        return self.overlap is not None or self.at_most is not None or self.tried
 
     @property
     def cost(self) -> int:
@@ -126,6 +137,7 @@ class Decision:
     verify: tuple[str, ...] = ()  # VERIFY: the candidates' ids
     reason: str = ""  # in words, for the log and the result
     calls: int = 0  # the upstream calls it is expected to make (the progress shown)
+    stop_below: float = 0.0  # VERIFY: a cosine; a reading may stop once it cannot reach it
 
 
 def estimates(evidence: Evidence) -> list[float]:
@@ -139,8 +151,19 @@ def estimates(evidence: Evidence) -> list[float]:
 
 def capped(candidate: Candidate, overlap: float) -> float:
     """No more of the audience can follow a candidate than all its followers (its profile's
-    count; a verification that finds more keeps what it found)."""
-    return min(overlap, float(max(candidate.followers_count, candidate.sampled)))
+    count; a verification that finds more keeps what it found), nor more than a reading
+    stopped out of reach left possible, nor less than it found."""
+    ceiling = max(candidate.followers_count, candidate.sampled)
+    if candidate.at_most is not None:
+        ceiling = candidate.at_most
+    return max(float(candidate.at_least), min(overlap, float(ceiling)))
+
+
+def reach(cosine: float, audience: int, followers_count: int) -> int:
+    """The least overlap whose cosine reaches `cosine` (0: any)."""
+    if cosine <= 0:
+        return 0
+    return math.ceil(cosine * math.sqrt(max(audience, 0) * max(followers_count, 0)))
 
 
 def ranked(evidence: Evidence, overlaps: Sequence[float], floor: float | None = None) -> list[int]:
@@ -236,7 +259,7 @@ def plan(evidence: Evidence, members: Sequence[float], answer: Sequence[int]) ->
     open_ = [
         i
         for i, c in enumerate(evidence.candidates)
-        if c.overlap is None and not c.tried and SETTLED < members[i] < 1 - SETTLED
+        if not c.settled and SETTLED < members[i] < 1 - SETTLED
     ]
     open_.sort(key=lambda i: (-_doubt(members[i]) / evidence.candidates[i].cost, i))
     chosen = []
@@ -281,6 +304,7 @@ def decide(evidence: Evidence, seed: str) -> Decision:
         return Decision(
             Action.VERIFY, sure, verify=tuple(evidence.candidates[i].id for i in batch),
             reason="reading candidates' followers is cheaper", calls=cost_of(evidence, batch),
+            stop_below=STOP_MARGIN * _last_score(evidence, answer),
         )  # fmt: skip
     if rest <= left:  # the whole audience: the exact answer, for no more than the exact mode
         return Decision(
@@ -288,6 +312,15 @@ def decide(evidence: Evidence, seed: str) -> Decision:
             calls=math.ceil(rest),
         )  # fmt: skip
     return Decision(Action.FINISH, sure, reason="budget")
+
+
+def _last_score(evidence: Evidence, answer: Sequence[int]) -> float:
+    """The estimated cosine at the answer's cut (0 while the answer is not full)."""
+    if len(answer) < evidence.results:
+        return 0.0
+    last = answer[-1]
+    overlap = estimates(evidence)[last]
+    return score(overlap, evidence.audience, evidence.candidates[last].followers_count)
 
 
 def _grown(evidence: Evidence, rng: random.Random) -> tuple[int, float, float] | None:

@@ -6,6 +6,7 @@ verified by their own followers, and a stopping rule (core.sampling; docs/decisi
     [round record] + every chain ended ──> Estimate ──> (round 1: FetchProfiles ...) ──> Decide
     Decide ──> SampleFollowers (a larger sample) | ReadCandidate x N (verify) | [result]
     ReadCandidate ──> ReadCandidate ...  one chain per candidate ──> [verified record]
+        (exact, or bounded: stopped once the candidate could not reach the cut)
 
 Each step makes at most one upstream call. The sample's follows chains are the exact mode's
 own (services.crawl), numbered on from round to round. A round's record is written once the
@@ -173,6 +174,7 @@ def decide_step(deps: Deps, message: Decide) -> None:
         "confidence": round(decision.confidence, 4),
         "followers_sampled": evidence.sampled,
         "candidates_verified": sum(c.overlap is not None for c in evidence.candidates),
+        "candidates_bounded": sum(c.at_most is not None for c in evidence.candidates),
         "next": decision.action.value,
         "calls_spent": evidence.spent,
         "calls_planned": evidence.spent + decision.calls,  # the progress bar's end, for now
@@ -189,7 +191,7 @@ def decide_step(deps: Deps, message: Decide) -> None:
         )  # fmt: skip
         send(deps, names.sample_task(analysis, round_ + 1, 0), grow)
     else:
-        _verify(deps, message, doc, read, evidence, decision.verify)
+        _verify(deps, message, doc, read, evidence, decision)
 
 
 def _verify(
@@ -198,10 +200,10 @@ def _verify(
     doc: dict[str, Any],
     read: dict[str, Any],
     evidence: sampling.Evidence,
-    chosen: tuple[str, ...],
+    decision: sampling.Decision,
 ) -> None:
     index = {c.id: i for i, c in enumerate(evidence.candidates)}
-    for account in chosen:
+    for account in decision.verify:
         candidate = evidence.candidates[index[account]]
         chain = ReadCandidate(
             analysis=message.analysis,
@@ -210,10 +212,15 @@ def _verify(
             index=index[account],
             round=message.round + 1,
             cap=candidate.followers_count + candidate.page,
+            followers=candidate.followers_count,
+            stop_below=sampling.reach(
+                decision.stop_below, evidence.audience, candidate.followers_count
+            ),
         )
         send(deps, names.candidate_task(message.analysis, index[account], 0), chain, carry=False)
+    verified = read["verified_total"] + len(decision.verify)
     _record_round(deps, message.round + 1, message.analysis, "verify", evidence.share,
-                  read["groups"], read["verified_total"] + len(chosen), message.cost)  # fmt: skip
+                  read["groups"], verified, message.cost)  # fmt: skip
 
 
 def candidate_step(deps: Deps, message: ReadCandidate) -> None:
@@ -239,6 +246,13 @@ def candidate_step(deps: Deps, message: ReadCandidate) -> None:
     if step.done:
         _record_candidate(deps, replace(message, page=step.state), _overlap(deps, message, seen))
         return
+    unread = max(0, message.followers - step.state.items)
+    if unread < message.stop_below:  # only then can it fall out of reach
+        found = _overlap(deps, message, seen)
+        if found + unread < message.stop_below:
+            ended = replace(message, page=step.state)
+            _record_candidate(deps, ended, None, "out of reach", (found, found + unread))
+            return
     if len(seen) > SEEN_BYTES:
         name = names.seen_blob(message.analysis, message.index, len(parts))
         deps.blobs.write(name, seen)
@@ -284,8 +298,14 @@ def _audience(deps: Deps, analysis: str) -> set[bytes]:
 
 
 def _record_candidate(
-    deps: Deps, message: ReadCandidate, overlap: int | None, reason: str = ""
+    deps: Deps,
+    message: ReadCandidate,
+    overlap: int | None,
+    reason: str = "",
+    bounds: tuple[int, int] | None = None,
 ) -> None:
+    """The exact overlap; or None, with `bounds` (at least, at most) for a reading stopped
+    out of reach, without for a candidate whose followers could not be read."""
     deps.store.create(
         names.verified_doc(message.analysis, message.index),
         {
@@ -293,6 +313,7 @@ def _record_candidate(
             "candidate": message.candidate,
             "round": message.round,
             "overlap": overlap,
+            "bounds": list(bounds) if bounds else None,
             "reason": reason,
             "followers_read": message.page.items,
             "calls": Meter.total([message.cost, deps.meter]).upstream_calls,
@@ -378,12 +399,16 @@ def _evidence(
     for index, (profile, count) in enumerate(zip(profiles, read["counts"], strict=True)):
         if profile is None:
             continue
-        verified = read["verified"].get(index)
-        overlap = None if verified is None else verified["overlap"]
-        tried = verified is not None and overlap is None
+        verified = read["verified"].get(index) or {}
+        overlap, bounds = verified.get("overlap"), verified.get("bounds")
+        least, most = bounds or (0, None)
         candidates.append(
-            sampling.Candidate(profile.id, count, profile.followers_count, overlap, tried, page)
-        )
+            sampling.Candidate(
+                profile.id, count, profile.followers_count, overlap,
+                tried=bool(verified) and overlap is None and not bounds, page=page,
+                at_least=least, at_most=most,
+            )
+        )  # fmt: skip
     batches = max(read["batches"], math.ceil(options.top_candidates / PROFILE_BATCH))
     budget = 1 + read["pages"] + math.ceil(read["audience"] * per_follower) + batches
     return sampling.Evidence(
@@ -457,6 +482,7 @@ def _finish(
             "sample_share": round(evidence.sampled / max(read["audience"], 1), 6),
             "candidates": len(evidence.candidates),
             "candidates_verified": sum(c.overlap is not None for c in evidence.candidates),
+            "candidates_bounded": sum(c.at_most is not None for c in evidence.candidates),
             "rounds": message.round,
             "stopped": decision.reason,
             "upstream_calls_exact": evidence.budget,

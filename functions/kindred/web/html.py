@@ -181,6 +181,7 @@ def _estimate(report: dict[str, Any]) -> str:
     facts = (
         ("followers sampled", of(fast.get("followers_sampled"), report.get("followers_in_scope"))),
         ("candidates verified", of(fast.get("candidates_verified"), fast.get("candidates"))),
+        ("read in part, out of reach", count(fast.get("candidates_bounded"))),
         ("confidence", percent(report.get("confidence"))),
         ("exact mode", f"about {count(fast.get('upstream_calls_exact'))} calls"),
     )
