@@ -60,9 +60,11 @@ $(CURL_INSTALLED):
 demo: setup
 	$(BIN)/kindred demo
 
-## The whole suite: lint, then every test tier (pytest's exit 5, "no tests", fails too).
+## The whole suite: lint, then every test tier (pytest's exit 5, "no tests", fails too), the
+## files spread over TEST_WORKERS pytest-xdist workers (each its own stack on free ports).
+TEST_WORKERS ?= 2
 test: setup $(BROWSER_INSTALLED) $(CURL_INSTALLED) lint
-	$(PYTEST) tests
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile tests
 
 test-unit: setup
 	$(PYTEST) -m unit tests
