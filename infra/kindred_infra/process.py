@@ -8,17 +8,20 @@ in a file, and a failure that names the service and shows the end of its log.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import random
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 LOOPBACK = "127.0.0.1"
 
@@ -38,20 +41,53 @@ def free_port(host: str = LOOPBACK) -> int:
 
 
 def free_port_block(count: int, host: str = LOOPBACK) -> int:
-    """The first of `count` consecutive ports that are all free right now.
+    """The first of `count` consecutive ports that are all free right now, and claimed.
 
     Chosen at random below the kernel's ephemeral range: a port the OS hands out for outgoing
-    connections can be taken by one of them before the server meant for it binds it.
+    connections can be taken by one of them before the server meant for it binds it. Free is
+    not enough: between the check and the server's bind, this process or another (a second
+    pytest-xdist worker, a benchmark beside the tests) could pick the same port. So a port is
+    handed out at most once per process, and claimed across processes by a lock on its byte
+    of one shared file, which the kernel releases when the process ends.
     """
     low = min(_ephemeral_start(), 60000)
     for _ in range(200):
         first = random.randrange(PRIVATE_PORTS_START, low - count)
-        if all(_bindable(host, port) for port in range(first, first + count)):
+        ports = range(first, first + count)
+        if all(_bindable(host, port) for port in ports) and _claim(ports):
             return first
     raise RuntimeError(f"found no {count} consecutive free ports on {host}")
 
 
 PRIVATE_PORTS_START = 20000  # above the well-known and most registered servers' ports
+
+_CLAIMED: set[int] = set()
+_CLAIMS_FILE = Path(tempfile.gettempdir()) / "kindred-ports.lock"
+_claims: list[IO[bytes]] = []  # the open claims file: closing it would drop every lock
+
+
+def _claim(ports: range) -> bool:
+    """Claim ports that no process (this one included) has claimed; False if any is taken."""
+    if _CLAIMED.intersection(ports):
+        return False
+    lock = _claims_file()
+    if lock is not None:
+        try:
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB, len(ports), ports.start, os.SEEK_SET)
+        except OSError:
+            return False
+    _CLAIMED.update(ports)
+    return True
+
+
+def _claims_file() -> IO[bytes] | None:
+    """The shared claims file, opened once; None where it cannot be (then per process only)."""
+    if not _claims:
+        try:
+            _claims.append(_CLAIMS_FILE.open("ab"))
+        except OSError:
+            return None
+    return _claims[0]
 
 
 def _ephemeral_start() -> int:
